@@ -1,0 +1,21 @@
+import type { Knex } from 'knex';
+import * as micromastersSchema from './20261125000000_micromasters_schema.js';
+import * as gradeopsTables from './20261125000100_gradeops_tables.js';
+
+// Migrations are imported, not globbed from disk, so the same list works under tsx and from the
+// compiled build, and a user's clone cannot pick up stray files.
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261125000000_micromasters_schema': micromastersSchema,
+  '20261125000100_gradeops_tables': gradeopsTables,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};
+
+export const MIGRATION_CONFIG: Knex.MigratorConfig = {
+  migrationSource,
+  tableName: 'gradeops_migrations',
+};

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { MIGRATION_CONFIG } from '../../migrations/index.js';
+import { OpsError } from '../domain/errors.js';
+import { redactUrl } from '../domain/secrets.js';
+
+// conventions.md: pg gives bigint/count(*) and numeric as strings, PGlite as numbers. Parse them
+// once here so no caller has to care which driver it runs on.
+pg.types.setTypeParser(20, (value) => Number(value));
+pg.types.setTypeParser(1700, (value) => Number(value));
+
+export function openPostgres(databaseUrl: string, poolMax = 16): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: databaseUrl,
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 15_000,
+  });
+}
+
+export function openPglite(dataDir: string | null): Knex {
+  return knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection: dataDir === null ? {} : { filename: path.join(dataDir, 'pgdata') },
+  } as Knex.Config);
+}
+
+/** Turns a driver failure on first contact into one line that names the fix. */
+export function connectionError(error: unknown, databaseUrl: string | undefined): OpsError {
+  const err = error as { code?: string; message?: string };
+  const where = databaseUrl ? redactUrl(databaseUrl) : 'the embedded database';
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ETIMEDOUT':
+      return new OpsError('database-unreachable', `cannot reach PostgreSQL at ${where} (${err.code})`,
+        'check that the server runs and DATABASE_URL names the right host and port');
+    case '28P01':
+    case '28000':
+      return new OpsError('database-unreachable', `PostgreSQL refused the login for ${where}`,
+        'check the user and password in DATABASE_URL');
+    case '3D000':
+      return new OpsError('database-unreachable', `the database named in ${where} does not exist`,
+        'create it, or fix the database name in DATABASE_URL');
+    default:
+      return new OpsError('database-unreachable', `cannot open ${where}: ${scrubDriverMessage(err.message, databaseUrl)}`,
+        'check DATABASE_URL, or unset it to run the embedded demo');
+  }
+}
+
+function scrubDriverMessage(message: string | undefined, databaseUrl: string | undefined): string {
+  let text = (message ?? 'unknown error').split('\n')[0];
+  if (databaseUrl) {
+    try {
+      const password = decodeURIComponent(new URL(databaseUrl).password);
+      if (password) text = text.split(password).join('****');
+    } catch { /* not a URL: nothing to scrub */ }
+  }
+  return text;
+}
+
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  const [, pending] = (await knex.migrate.list(MIGRATION_CONFIG)) as [unknown[], Array<{ file?: string; name?: string } | string>];
+  return pending.map((m) => (typeof m === 'string' ? m : (m.file ?? m.name ?? String(m))));
+}
+
+/** Applies pending migrations; returns their names. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest(MIGRATION_CONFIG)) as [number, string[]];
+  return applied;
+}
+
+/** The app refuses to run on a schema that is behind: a real database is never migrated silently. */
+export async function assertSchemaCurrent(knex: Knex): Promise<void> {
+  const pending = await pendingMigrations(knex);
+  if (pending.length > 0) {
+    throw new OpsError('schema-behind', `the database is missing ${pending.length} gradeops migration(s): ${pending.join(', ')}`,
+      'run `gradeops db migrate` (it only adds gradeops_ tables to a MicroMasters database)');
+  }
+}

@@ -1,0 +1,123 @@
+import type { Knex } from 'knex';
+import type { Config, Provider } from './config.js';
+import { assertSchemaCurrent, connectionError, migrateLatest, openPglite, openPostgres } from './database.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { openRedis, openRedisStandIn, type Redis } from './redis.js';
+import { OpsError } from '../domain/errors.js';
+import type { EdxSettings } from '../domain/edx/edx-settings.js';
+
+// The composition root: builds the database, Redis and edX settings for real or embedded mode.
+// Nothing else in the app decides which mode it is in.
+
+export interface Services {
+  config: Config;
+  db: Knex;
+  redis: Redis;
+  edx: EdxSettings;
+  operator: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Progress lines for slow first starts (initdb, seeding). */
+  onProgress?: (message: string) => void;
+  /** Embedded only: seed the demo world when the database is empty (default true). */
+  seedDemo?: boolean;
+  /** Start the simulated edX service in embedded mode (default true). */
+  simulator?: boolean;
+  /** Postgres mode: apply pending migrations instead of refusing (only `db migrate` sets it). */
+  migrate?: boolean;
+}
+
+export const DEMO_DEFAULTS = { learners: 300, seed: 1 } as const;
+
+export function edxSettings(config: Config, urls: Partial<Record<Provider, string>>): EdxSettings {
+  return {
+    baseUrls: { ...urls, ...config.callbackUrls },
+    clients: config.clients,
+    timeoutMs: config.edxTimeoutMs,
+    retries: config.edxRetries,
+  };
+}
+
+export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
+  return config.mode === 'postgres' ? buildPostgres(config, options) : buildEmbedded(config, options);
+}
+
+async function buildPostgres(config: Config, options: BuildOptions): Promise<Services> {
+  const db = openPostgres(config.databaseUrl!);
+  try {
+    await db.raw('select 1');
+  } catch (error) {
+    await db.destroy();
+    throw connectionError(error, config.databaseUrl);
+  }
+  let redis: Redis;
+  try {
+    if (options.migrate) await migrateLatest(db);
+    else await assertSchemaCurrent(db);
+    redis = await openRedis(config.redisUrl!);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    config, db, redis, operator: config.operator, embedded: false,
+    edx: edxSettings(config, {}),
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+      await db.destroy();
+    },
+  };
+}
+
+async function buildEmbedded(config: Config, options: BuildOptions): Promise<Services> {
+  const lock: DataDirLock = lockDataDir(config.dataDir);
+  let db: Knex | undefined;
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const progress = options.onProgress ?? (() => {});
+    progress(`opening the embedded database in ${config.dataDir}`);
+    db = openPglite(config.dataDir);
+    try {
+      await db.raw('select 1');
+    } catch (error) {
+      throw connectionError(error, undefined);
+    }
+    const applied = await migrateLatest(db);
+    if (applied.length > 0) progress(`created the schema (${applied.length} migrations)`);
+    if (options.seedDemo ?? true) {
+      const { isDatabaseEmpty, seedDemo } = await import('../seed/demo-world.js');
+      if (await isDatabaseEmpty(db)) {
+        progress(`seeding the demo world (${DEMO_DEFAULTS.learners} learners, seed ${DEMO_DEFAULTS.seed})`);
+        await seedDemo(db, { ...DEMO_DEFAULTS, onProgress: progress });
+      }
+    }
+    const urls: Partial<Record<Provider, string>> = {};
+    if ((options.simulator ?? true) && !(config.callbackUrls.edxorg && config.callbackUrls.mitxonline)) {
+      const { startEmbeddedSimulators } = await import('../simulator/index.js');
+      const sims = await startEmbeddedSimulators(db);
+      Object.assign(urls, sims.urls);
+      closers.push(() => sims.close());
+    }
+    const redis = openRedisStandIn();
+    const openDb = db;
+    return {
+      config, db: openDb, redis, operator: config.operator, embedded: true,
+      edx: edxSettings(config, urls),
+      async close() {
+        for (const close of closers.reverse()) await close().catch(() => {});
+        redis.disconnect();
+        await openDb.destroy();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await db?.destroy().catch(() => {});
+    lock.release();
+    if (error instanceof OpsError) throw error;
+    throw error;
+  }
+}
