@@ -1,0 +1,129 @@
+import type { Db } from '../db.js';
+import type { EdxSettings, Provider } from './edx-settings.js';
+import type { EdxObject } from './edx-client.js';
+import {
+  cachedEnrollmentCourseKeys, replaceCachedRows, runIdsByCourseKey, stampRefreshTime,
+  type CacheRow, type CacheTable, type RefreshTimeColumn,
+} from './cache-store.js';
+import { openUserSession } from './user-token.js';
+
+// spec 2.3: refreshing one learner's cached edX data. Every edX call happens before the write
+// transaction opens: PGlite has one connection, and a transaction held across HTTP would block
+// every other learner's writes for the length of edX's latency.
+
+export interface GradeCacheRefreshSummary {
+  provider: Provider;
+  tokenRefreshed: boolean;
+  /** The course keys asked about: those of the learner's cached enrollments on the backend. */
+  courseKeys: string[];
+  /** Verified certificates now cached (always 0 for MITx Online, spec 2.3 step 4). */
+  certificates: number;
+  currentGrades: number;
+  removedCertificates: number;
+  removedCurrentGrades: number;
+}
+
+export interface EnrollmentRefreshSummary {
+  provider: Provider;
+  tokenRefreshed: boolean;
+  courseKeys: string[];
+  enrollments: number;
+  removedEnrollments: number;
+}
+
+export interface RefreshOptions {
+  now?: Date;
+}
+
+/** The course key an edX object is about, else the key it was asked for (the reference matches on the object's key). */
+function objectCourseKey(data: EdxObject, askedFor: string): string {
+  return typeof data.course_id === 'string' && data.course_id ? data.course_id : askedFor;
+}
+
+function enrollmentCourseKey(data: EdxObject): string | null {
+  const details = data.course_details as EdxObject | undefined;
+  const key = (details && typeof details === 'object' ? details.course_id : undefined) ?? data.course_id;
+  return typeof key === 'string' && key ? key : null;
+}
+
+async function toCacheRows(db: Db, provider: Provider, answers: Array<{ key: string; data: EdxObject }>): Promise<CacheRow[]> {
+  const runs = await runIdsByCourseKey(db, provider, answers.map((a) => a.key));
+  return answers.flatMap((a) => {
+    const courseRunId = runs.get(a.key);
+    return courseRunId === undefined ? [] : [{ courseRunId, data: a.data }];
+  });
+}
+
+async function writeCache(db: Db, table: CacheTable, column: RefreshTimeColumn, userId: number, provider: Provider, rows: CacheRow[], now: Date) {
+  return db.transaction(async (trx) => {
+    const result = await replaceCachedRows(trx, table, userId, provider, rows);
+    await stampRefreshTime(trx, userId, column, now);
+    return result;
+  });
+}
+
+/**
+ * `update_all_cached_grade_data(user, provider)`, spec 2.3 steps 1–5: token check, then
+ * certificates (edX only) and current grades for the course keys of the cached enrollments.
+ * A 4xx for one key skips it, so that run's cached row is deleted (spec 3.6); a 5xx, timeout or
+ * bad answer throws before anything is written for that step.
+ */
+export async function refreshUserGradeCache(
+  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+): Promise<GradeCacheRefreshSummary> {
+  const now = options.now ?? new Date();
+  const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now);
+  const courseKeys = await cachedEnrollmentCourseKeys(db, userId, provider);
+  const summary: GradeCacheRefreshSummary = {
+    provider, tokenRefreshed, courseKeys, certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0,
+  };
+
+  // spec 2.3 step 4 / E18: MITx Online gets no certificate fetch, delete or timestamp at all.
+  if (provider === 'edxorg') {
+    const answers: Array<{ key: string; data: EdxObject }> = [];
+    for (const key of courseKeys) {
+      const certificate = await client.getCertificate(social.uid, key);
+      // spec 1.4: only verified certificates are ever cached.
+      if (certificate && certificate.certificate_type === 'verified') answers.push({ key: objectCourseKey(certificate, key), data: certificate });
+    }
+    const rows = await toCacheRows(db, provider, answers);
+    const written = await writeCache(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, rows, now);
+    summary.certificates = written.stored;
+    summary.removedCertificates = written.removed;
+  }
+
+  const grades: Array<{ key: string; data: EdxObject }> = [];
+  for (const key of courseKeys) {
+    const grade = await client.getCurrentGrade(social.uid, key);
+    if (grade) grades.push({ key: objectCourseKey(grade, key), data: grade });
+  }
+  const rows = await toCacheRows(db, provider, grades);
+  const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
+  const written = await writeCache(db, 'dashboard_cachedcurrentgrade', column, userId, provider, rows, now);
+  summary.currentGrades = written.stored;
+  summary.removedCurrentGrades = written.removed;
+  return summary;
+}
+
+/**
+ * The general enrollment refresh of spec 2.3 (not part of the freeze): every returned enrollment
+ * on a known run of the backend is cached, the user's other cached enrollments there are deleted.
+ */
+export async function refreshUserEnrollments(
+  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+): Promise<EnrollmentRefreshSummary> {
+  const now = options.now ?? new Date();
+  const { client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now);
+  const enrollments = await client.getEnrollments();
+  const answers = enrollments.flatMap((data) => {
+    const key = enrollmentCourseKey(data);
+    return key ? [{ key, data }] : [];
+  });
+  const rows = await toCacheRows(db, provider, answers);
+  const column = provider === 'edxorg' ? 'enrollment' : 'enrollment_mitxonline';
+  const written = await writeCache(db, 'dashboard_cachedenrollment', column, userId, provider, rows, now);
+  return {
+    provider, tokenRefreshed, courseKeys: [...new Set(answers.map((a) => a.key))],
+    enrollments: written.stored, removedEnrollments: written.removed,
+  };
+}
