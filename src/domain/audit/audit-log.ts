@@ -1,0 +1,62 @@
+import type { Db } from '../db.js';
+
+// spec 5b: gradeops audits every write in its own table and never in grades_finalgradeaudit,
+// whose protection rules would make every audited FinalGrade impossible to revert.
+
+export type AuditAction =
+  | 'freeze-user' | 'freeze-started' | 'freeze-finished' | 'freeze-completed' | 'complete-freeze'
+  | 'revert-freeze' | 'restore-freeze' | 'resync' | 'seed-demo';
+
+export interface AuditEntry {
+  operator: string;
+  action: AuditAction;
+  courseKey?: string | null;
+  courseRunId?: number | null;
+  userId?: number | null;
+  username?: string | null;
+  before?: unknown;
+  after?: unknown;
+  detail?: unknown;
+}
+
+const asJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await db('gradeops_audit_log').insert({
+    operator: entry.operator,
+    action: entry.action,
+    course_key: entry.courseKey ?? null,
+    course_run_id: entry.courseRunId ?? null,
+    user_id: entry.userId ?? null,
+    username: entry.username ?? null,
+    data_before: asJson(entry.before),
+    data_after: asJson(entry.after),
+    detail: asJson(entry.detail),
+  });
+}
+
+export interface AuditRow {
+  id: number;
+  createdOn: Date;
+  operator: string;
+  action: string;
+  courseKey: string | null;
+  userId: number | null;
+  username: string | null;
+  before: unknown;
+  after: unknown;
+  detail: unknown;
+}
+
+export async function listAudit(db: Db, filter: { courseRunId?: number; action?: AuditAction; limit?: number } = {}): Promise<AuditRow[]> {
+  const query = db('gradeops_audit_log').orderBy('id', 'asc');
+  if (filter.courseRunId !== undefined) query.where('course_run_id', filter.courseRunId);
+  if (filter.action) query.where('action', filter.action);
+  if (filter.limit) query.limit(filter.limit);
+  const rows = await query;
+  return rows.map((r: Record<string, unknown>) => ({
+    id: Number(r.id), createdOn: new Date(r.created_on as string), operator: r.operator as string, action: r.action as string,
+    courseKey: (r.course_key as string) ?? null, userId: (r.user_id as number) ?? null, username: (r.username as string) ?? null,
+    before: r.data_before, after: r.data_after, detail: r.detail,
+  }));
+}

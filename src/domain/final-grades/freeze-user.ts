@@ -1,0 +1,105 @@
+import type { DomainContext } from '../context.js';
+import { nowOf } from '../context.js';
+import { writeAudit } from '../audit/audit-log.js';
+import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
+import { assertCanFreeze } from '../course-runs/freeze-date.js';
+import { findLearnerByUsername } from '../users.js';
+import { refreshUserGradeCache } from '../edx/cache-refresh.js';
+import { OpsError, isOpsError } from '../errors.js';
+import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
+import { loadCachedGradeData } from './cached-grade-data.js';
+import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
+import { finalGradeForAudit, findFinalGrade, insertFinalGrade, sameValues, type FinalGrade } from './final-grade-store.js';
+
+// spec 2.5, corrected by 5b: refresh, compute, create the complete FinalGrade. A differing
+// existing FinalGrade is a `conflict` failure (never overwritten: resync is the tool for it),
+// and every failure lands on the failed list with its reason, so a run can always complete.
+
+export type FreezeUserResult =
+  | { outcome: 'frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
+  | { outcome: 'already-frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
+  | { outcome: 'failed'; reason: FailureReason; message: string; existing?: FinalGrade; computed?: ComputedFinalGrade };
+
+const REASONS: ReadonlySet<string> = new Set(['no-social-auth', 'invalid-credentials', 'edx-error', 'edx-timeout', 'edx-unreachable', 'missing-cached-data', 'invalid-edx-data', 'conflict']);
+
+function reasonOf(error: unknown): FailureReason {
+  return isOpsError(error) && REASONS.has(error.code) ? (error.code as FailureReason) : 'internal';
+}
+
+function messageOf(error: unknown): string {
+  return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
+}
+
+export interface FreezeUserOptions {
+  freezeRunId?: number | null;
+  username?: string;
+}
+
+/**
+ * Freezes one learner on a run whose preconditions the caller has checked (the job checks them
+ * once; `freezeOneUser` checks them per call).
+ */
+export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions = {}): Promise<FreezeUserResult> {
+  const fail = async (reason: FailureReason, message: string, extra: Partial<Extract<FreezeUserResult, { outcome: 'failed' }>> = {}) => {
+    await recordFailure(ctx.db, ctx.redis, run, { userId, reason, message, freezeRunId: options.freezeRunId }, nowOf(ctx));
+    return { outcome: 'failed' as const, reason, message, ...extra };
+  };
+
+  let computed: ComputedFinalGrade;
+  try {
+    await refreshUserGradeCache(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
+    computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, userId, run.id));
+  } catch (error) {
+    return fail(reasonOf(error), messageOf(error));
+  }
+
+  const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
+  const written = await ctx.db.transaction(async (trx) => {
+    const existing = await findFinalGrade(trx, userId, run.id, true);
+    if (existing) return { existing, created: null };
+    const now = nowOf(ctx);
+    // A concurrent freeze of the same learner (another process) loses on the unique pair and
+    // then compares against the winner's row, so nothing is ever written twice.
+    const created = await insertFinalGrade(trx, userId, run.id, values, now);
+    if (!created) return { existing: await findFinalGrade(trx, userId, run.id), created: null };
+    await writeAudit(trx, {
+      operator: ctx.operator, action: 'freeze-user', courseKey: run.courseKey, courseRunId: run.id, userId,
+      username: options.username ?? null, before: null, after: finalGradeForAudit(created),
+      detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
+    });
+    return { existing: null, created };
+  });
+
+  if (written.created) {
+    await clearFailure(ctx.db, ctx.redis, run, userId);
+    return { outcome: 'frozen', finalGrade: written.created, computed };
+  }
+  const existing = written.existing!;
+  if (sameValues(existing, values)) {
+    await clearFailure(ctx.db, ctx.redis, run, userId);
+    return { outcome: 'already-frozen', finalGrade: existing, computed };
+  }
+  return fail('conflict',
+    `an existing ${existing.status} FinalGrade (grade ${existing.grade}, passed ${existing.passed}, paid ${existing.paidOnEdx}) differs from the computed one (grade ${computed.grade}, passed ${computed.passed}, paid ${computed.paidOnEdx}); resync it`,
+    { existing, computed });
+}
+
+export function assertNotFailed(result: FreezeUserResult): asserts result is Exclude<FreezeUserResult, { outcome: 'failed' }> {
+  if (result.outcome === 'failed') {
+    const hint = result.reason === 'conflict' ? 'review the difference with `gradeops resync` and apply it if right'
+      : result.reason === 'invalid-credentials' || result.reason === 'no-social-auth' ? 'the learner must sign in to edX / MITx Online again through MicroMasters'
+      : result.reason === 'missing-cached-data' ? 'run `gradeops diagnose` to see which cached edX data is missing'
+      : 'check `gradeops doctor`, then try again';
+    throw new OpsError(result.reason === 'internal' ? 'internal' : result.reason, `freeze failed (${result.reason}): ${result.message}`, hint);
+  }
+}
+
+/** `gradeops freeze-user`: spec 2.5 with raise_on_exception on — every failure surfaces. */
+export async function freezeOneUser(ctx: DomainContext, username: string, courseKey: string): Promise<Exclude<FreezeUserResult, { outcome: 'failed' }>> {
+  const learner = await findLearnerByUsername(ctx.db, username);
+  const run = await findCourseRunByKey(ctx.db, courseKey);
+  assertCanFreeze(run, nowOf(ctx));
+  const result = await freezeUserOnRun(ctx, run, learner.id, { username });
+  assertNotFailed(result);
+  return result;
+}

@@ -1,0 +1,171 @@
+import os from 'node:os';
+import PQueue from 'p-queue';
+import type { DomainContext } from '../context.js';
+import { nowOf } from '../context.js';
+import { writeAudit } from '../audit/audit-log.js';
+import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
+import { assertCanFreeze } from '../course-runs/freeze-date.js';
+import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
+import { freezeUserOnRun } from '../final-grades/freeze-user.js';
+import { usernamesById } from '../users.js';
+import { listFailures, type FailureReason } from './failed-users.js';
+import { FreezeEmitter } from './freeze-events.js';
+import { freezeCounts } from './freeze-status.js';
+import { acquireFreezeLock } from './freeze-lock.js';
+import { publishProgress, RateMeter, type FreezeProgress } from './freeze-progress.js';
+import { failedUsersKey, micromastersGroupKey } from './redis-keys.js';
+import { usersNeedingFreeze } from './users-needing-freeze.js';
+
+// spec 2.6 as a foreground job, corrected by 5b and issue #3: each learner is frozen once, in a
+// p-queue; failures go to the failed list with a reason; with no failure the run completes at
+// once; a re-run that finds only failed users left completes it and clears the list;
+// --retry-failed retries them instead. An interruption leaves a state the next run resumes.
+
+export interface FreezeJobOptions {
+  concurrency?: number;
+  retryFailed?: boolean;
+  /** Aborting stops taking new learners; those in flight finish, nothing is half-written. */
+  signal?: AbortSignal;
+  events?: FreezeEmitter;
+  /** How often progress is published to Redis for watchers. */
+  publishEveryMs?: number;
+}
+
+export interface FreezeJobSummary {
+  courseKey: string;
+  status: 'pending' | 'complete';
+  outcome: 'already-complete' | 'completed' | 'finished-with-failures' | 'interrupted';
+  eligible: number;
+  frozen: number;
+  frozenThisRun: number;
+  failed: Array<{ userId: number; username: string; reason: FailureReason | 'reported-by-micromasters'; message: string }>;
+  remaining: number;
+  durationMs: number;
+  freezeRunId: number | null;
+}
+
+export async function runFreezeJob(ctx: DomainContext, courseKey: string, options: FreezeJobOptions = {}): Promise<FreezeJobSummary> {
+  const started = Date.now();
+  const events = options.events ?? new FreezeEmitter();
+  const run = await findCourseRunByKey(ctx.db, courseKey);
+  assertCanFreeze(run, nowOf(ctx));
+  if ((await getGradingStatus(ctx.db, run.id)) === 'complete') {
+    return { ...(await countsOf(ctx, run)), courseKey, status: 'complete', outcome: 'already-complete', frozenThisRun: 0, durationMs: Date.now() - started, freezeRunId: null };
+  }
+
+  const lock = await acquireFreezeLock(ctx.redis, courseKey, ctx.operator);
+  try {
+    if (await ctx.redis.exists(micromastersGroupKey(courseKey))) {
+      events.emit('freeze:warning', { message: `a MicroMasters freeze task group may be running for ${courseKey} (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone` });
+    }
+    const need = await usersNeedingFreeze(ctx.db, run.id);
+    const failures = await listFailures(ctx.db, ctx.redis, run);
+    const queue = options.retryFailed ? need : need.filter((id) => !failures.has(id));
+
+    if (queue.length === 0) {
+      // spec 2.6 step 5: nothing left but failed users (or nobody at all) → complete, clear the list.
+      await completeRun(ctx, run, { reason: need.length === 0 ? 'everyone-frozen' : 'only-failed-users-left', failedUsers: need.length });
+      return { ...(await countsOf(ctx, run)), courseKey, status: 'complete', outcome: 'completed', frozenThisRun: 0, durationMs: Date.now() - started, freezeRunId: null };
+    }
+
+    const concurrency = Math.max(1, options.concurrency ?? 8);
+    const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
+    const usernames = await usernamesById(ctx.db, queue);
+    const progress: FreezeProgress = {
+      queued: queue.length, frozen: 0, failed: 0, done: 0, ratePerSecond: 0, etaSeconds: null,
+      startedOn: new Date(started).toISOString(), updatedOn: new Date().toISOString(), state: 'running',
+    };
+    events.emit('freeze:started', { courseKey, queued: queue.length, eligible: need.length, alreadyFrozen: 0, skippedFailed: need.length - queue.length, concurrency });
+
+    const meter = new RateMeter();
+    let lastPublish = 0;
+    const publish = async (force = false) => {
+      const at = Date.now();
+      if (!force && at - lastPublish < (options.publishEveryMs ?? 250)) return;
+      lastPublish = at;
+      progress.ratePerSecond = Math.round(meter.perSecond(at) * 10) / 10;
+      progress.etaSeconds = progress.ratePerSecond > 0 ? Math.ceil((progress.queued - progress.done) / progress.ratePerSecond) : null;
+      progress.updatedOn = new Date(at).toISOString();
+      events.emit('freeze:progress', { ...progress });
+      await publishProgress(ctx.redis, courseKey, progress).catch(() => { /* watchers miss one beat at most */ });
+    };
+
+    const workers = new PQueue({ concurrency });
+    const stop = () => workers.clear();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    await publish(true);
+    for (const userId of queue) {
+      if (options.signal?.aborted) break;
+      void workers.add(async () => {
+        const username = usernames.get(userId) ?? String(userId);
+        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username }).catch((error: unknown) => ({
+          outcome: 'failed' as const, reason: 'internal' as FailureReason, message: (error as Error)?.message ?? String(error),
+        }));
+        if (result.outcome === 'failed') {
+          progress.failed++;
+          events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
+        } else {
+          progress.frozen++;
+          events.emit('freeze:user-frozen', { userId, username, grade: result.finalGrade.grade ?? 0, passed: result.finalGrade.passed, alreadyFrozen: result.outcome === 'already-frozen' });
+        }
+        progress.done++;
+        meter.tick();
+        await publish();
+      });
+      // Keep the p-queue's backlog bounded so 100k learners do not become 100k closures at once.
+      if (workers.size > concurrency * 4) await workers.onSizeLessThan(concurrency * 2);
+    }
+    await workers.onIdle();
+    options.signal?.removeEventListener('abort', stop);
+
+    const interrupted = Boolean(options.signal?.aborted) && progress.done < progress.queued;
+    progress.state = interrupted ? 'interrupted' : 'finished';
+    await publish(true);
+    let status: 'pending' | 'complete' = 'pending';
+    if (!interrupted && (await usersNeedingFreeze(ctx.db, run.id)).length === 0) {
+      await completeRun(ctx, run, { reason: 'everyone-frozen', failedUsers: 0 });
+      status = 'complete';
+    }
+    await finishRunRecord(ctx, freezeRunId, interrupted ? 'interrupted' : 'finished', progress);
+    events.emit('freeze:finished', { courseKey, outcome: interrupted ? 'interrupted' : 'finished', progress: { ...progress } });
+    const counts = await countsOf(ctx, run);
+    return {
+      ...counts, courseKey, status, frozenThisRun: progress.frozen, durationMs: Date.now() - started, freezeRunId,
+      outcome: interrupted ? 'interrupted' : status === 'complete' ? 'completed' : 'finished-with-failures',
+    };
+  } finally {
+    await lock.release().catch(() => { /* the lock's expiry is the backstop */ });
+  }
+}
+
+async function completeRun(ctx: DomainContext, run: CourseRun, detail: Record<string, unknown>): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    await setStatusComplete(trx, run.id, nowOf(ctx));
+    await writeAudit(trx, { operator: ctx.operator, action: 'freeze-completed', courseKey: run.courseKey, courseRunId: run.id, after: { status: 'complete' }, detail });
+  });
+  await ctx.redis.del(failedUsersKey(run.courseKey));
+}
+
+async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: number, queued: number, startedOn: string): Promise<number> {
+  return ctx.db.transaction(async (trx) => {
+    await ensurePendingStatus(trx, run.id, nowOf(ctx));
+    // A run record left "running" by a process that died is closed as crashed: we hold the lock now.
+    await trx('gradeops_freeze_run').where({ course_run_id: run.id, outcome: 'running' }).update({ outcome: 'crashed', finished_on: nowOf(ctx) });
+    const [row] = await trx('gradeops_freeze_run').insert({
+      course_run_id: run.id, course_key: run.courseKey, operator: ctx.operator, host: os.hostname(), pid: process.pid,
+      started_on: startedOn, outcome: 'running', concurrency, queued,
+    }).returning('id');
+    const id = Number(row.id ?? row);
+    await writeAudit(trx, { operator: ctx.operator, action: 'freeze-started', courseKey: run.courseKey, courseRunId: run.id, detail: { freezeRunId: id, queued, concurrency } });
+    return id;
+  });
+}
+
+async function finishRunRecord(ctx: DomainContext, id: number, outcome: 'finished' | 'interrupted', progress: FreezeProgress): Promise<void> {
+  await ctx.db('gradeops_freeze_run').where('id', id).update({ outcome, finished_on: nowOf(ctx), frozen: progress.frozen, failed: progress.failed });
+}
+
+async function countsOf(ctx: DomainContext, run: CourseRun) {
+  const counts = await freezeCounts(ctx, run);
+  return { eligible: counts.eligible, frozen: counts.frozen, remaining: counts.remaining, failed: counts.failed.map((f) => ({ userId: f.userId, username: f.username, reason: f.reason, message: f.message })) };
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import { OpsError } from '../errors.js';
+import { freezeLockKey } from './redis-keys.js';
+
+// One freeze job per course run across every process and host: a Redis key with an expiry that
+// the holder keeps extending. A holder that died on this host (kill -9) is detected by its PID
+// and taken over at once; one on another host is taken over when its expiry runs out.
+
+export interface FreezeLockOwner {
+  token: string;
+  operator: string;
+  host: string;
+  pid: number;
+  startedOn: string;
+}
+
+export interface FreezeLock {
+  owner: FreezeLockOwner;
+  release(): Promise<void>;
+}
+
+const EXTEND_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const DELETE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+function isAliveHere(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function readFreezeLock(redis: Redis, courseKey: string): Promise<FreezeLockOwner | null> {
+  const raw = await redis.get(freezeLockKey(courseKey));
+  if (!raw) return null;
+  try {
+    const owner = JSON.parse(raw) as FreezeLockOwner;
+    if (owner.host === os.hostname() && !isAliveHere(owner.pid)) return null; // a dead holder holds nothing
+    return owner;
+  } catch {
+    return null;
+  }
+}
+
+export async function acquireFreezeLock(redis: Redis, courseKey: string, operator: string, ttlMs = 30_000): Promise<FreezeLock> {
+  const key = freezeLockKey(courseKey);
+  const owner: FreezeLockOwner = { token: randomUUID(), operator, host: os.hostname(), pid: process.pid, startedOn: new Date().toISOString() };
+  const value = JSON.stringify(owner);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if ((await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK') {
+      const heartbeat = setInterval(() => {
+        redis.eval(EXTEND_IF_OWNER, 1, key, value, ttlMs).catch(() => { /* next beat retries; expiry is the backstop */ });
+      }, Math.max(50, Math.floor(ttlMs / 3)));
+      heartbeat.unref();
+      return {
+        owner,
+        async release() {
+          clearInterval(heartbeat);
+          await redis.eval(DELETE_IF_OWNER, 1, key, value);
+        },
+      };
+    }
+    const current = await redis.get(key);
+    const holder = await readFreezeLock(redis, courseKey);
+    if (holder) {
+      throw new OpsError('freeze-running',
+        `a freeze of ${courseKey} is already running: started by ${holder.operator} on ${holder.host} (PID ${holder.pid}) at ${holder.startedOn}`,
+        `watch it with \`gradeops freeze-status ${courseKey} --watch\`, or wait for it to finish`);
+    }
+    // The holder died on this host: remove exactly that stale value, then try once more.
+    if (current) await redis.eval(DELETE_IF_OWNER, 1, key, current);
+  }
+  throw new OpsError('freeze-running', `could not take the freeze lock of ${courseKey}`, 'try again in a few seconds');
+}
