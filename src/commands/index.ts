@@ -1,7 +1,17 @@
 import type { Command } from 'commander';
+import { registerCompleteFreeze } from './complete-freeze.js';
 import { registerDb } from './db.js';
+import { registerDiagnose } from './diagnose.js';
+import { registerDoctor } from './doctor.js';
+import { registerFreeze } from './freeze.js';
+import { registerFreezeStatus } from './freeze-status.js';
+import { registerFreezeUser } from './freeze-user.js';
+import { registerResync } from './resync.js';
+import { registerRevertFreeze } from './revert-freeze.js';
+import { registerRuns } from './runs.js';
 
 /** Every subcommand registers itself here; cli.ts knows nothing else about them. */
 export const COMMANDS: Array<(program: Command) => void> = [
-  registerDb,
+  registerRuns, registerFreeze, registerFreezeStatus, registerCompleteFreeze, registerFreezeUser, registerResync,
+  registerDiagnose, registerRevertFreeze, registerDoctor, registerDb,
 ];

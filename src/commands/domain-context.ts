@@ -1,0 +1,6 @@
+import type { Services } from '../app/services.js';
+import type { DomainContext } from '../domain/context.js';
+
+export function contextOf(services: Services, overrides: Partial<DomainContext> = {}): DomainContext {
+  return { db: services.db, redis: services.redis, edx: services.edx, operator: services.operator, ...overrides };
+}
