@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Config, Provider } from './config.js';
 import { assertSchemaCurrent, connectionError, migrateLatest, openPglite, openPostgres } from './database.js';
@@ -78,7 +80,8 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
   const closers: Array<() => Promise<void>> = [];
   try {
     const progress = options.onProgress ?? (() => {});
-    progress(`opening the embedded database in ${config.dataDir}`);
+    const firstStart = !existsSync(path.join(config.dataDir, 'pgdata'));
+    if (firstStart) progress(`creating the embedded database in ${config.dataDir} (first start: initdb and demo seed take several seconds)`);
     db = openPglite(config.dataDir);
     try {
       await db.raw('select 1');

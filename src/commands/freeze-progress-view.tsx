@@ -8,12 +8,18 @@ import { ProgressPanel } from '../screens/components/ProgressPanel.js';
 export function showFreezeProgress(courseKey: string, events: FreezeEmitter): { note(text: string): void; stop(): void } {
   let progress: FreezeProgress | null = null;
   let note: string | undefined;
+  let stopped = false;
   const view = () => (progress ? <ProgressPanel courseKey={courseKey} progress={progress} note={note} /> : <></>);
   const instance = render(view(), { stdout: process.stderr, exitOnCtrlC: false, patchConsole: false });
   const redraw = () => instance.rerender(view());
   events.on('freeze:progress', (p) => { progress = p; redraw(); });
   return {
     note(text) { note = text; redraw(); },
-    stop() { redraw(); instance.unmount(); },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      redraw();
+      instance.unmount();
+    },
   };
 }

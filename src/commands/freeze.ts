@@ -66,7 +66,12 @@ export function registerFreeze(program: Command): void {
         const summary = await runFreezeJob(ctx, courseKey, { concurrency, retryFailed: options.retryFailed, signal: abort.signal, events, publishEveryMs: view ? 100 : 2_000 });
         view?.stop();
         if (out.json) {
-          out.result({ ...summary, failed: summary.failed.map((f) => ({ username: f.username, reason: f.reason, message: f.message })) });
+          out.result({
+            courseKey: summary.courseKey, status: summary.status, outcome: summary.outcome, eligible: summary.eligible,
+            frozen: summary.frozen, frozenThisRun: summary.frozenThisRun, remaining: summary.remaining,
+            failed: summary.failed.map((f) => ({ username: f.username, reason: f.reason, message: f.message })),
+            durationMs: summary.durationMs, freezeRunId: summary.freezeRunId,
+          });
         } else {
           printFreezeSummary(out, summary);
         }

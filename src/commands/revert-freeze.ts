@@ -18,7 +18,7 @@ export function registerRevertFreeze(program: Command): void {
     .action((courseKey: string, options: { confirm?: string; keepAudited?: boolean; json?: boolean }) => runCommand(options, async (services, out) => {
       const ctx = contextOf(services);
       await findCourseRunByKey(ctx.db, courseKey); // a bad key fails before anyone is asked to type it
-      const confirm = await typedConfirmation(courseKey, options.confirm, `This deletes every FinalGrade of ${courseKey}`);
+      const confirm = await typedConfirmation('revert-freeze', courseKey, options.confirm, `This deletes every FinalGrade of ${courseKey}`);
       const result = await revertFreeze(ctx, courseKey, { confirm, keepAudited: options.keepAudited });
       if (out.json) return out.result(result);
       out.line(`reverted ${courseKey}: deleted ${result.deletedFinalGrades} FinalGrade(s)${result.deletedGradingStatus ? ' and the grading status' : ''}`);
@@ -41,7 +41,7 @@ export function registerRevertFreeze(program: Command): void {
       if (!Number.isInteger(id) || id < 1) throw new OpsError('usage', `"${snapshotId}" is not a snapshot id`, 'pass the number printed by revert-freeze (`gradeops snapshots` lists them)');
       const ctx = contextOf(services);
       const snapshot = await findSnapshot(ctx, id);
-      const confirm = await typedConfirmation(snapshot.course_key, options.confirm, `This restores snapshot ${id} of ${snapshot.course_key}`);
+      const confirm = await typedConfirmation('restore-freeze', snapshot.course_key, options.confirm, `This restores snapshot ${id} of ${snapshot.course_key}`);
       const result = await restoreFreeze(ctx, id, { confirm });
       if (out.json) return out.result(result);
       out.line(`restored snapshot ${id} of ${result.courseKey}: ${result.restoredFinalGrades} FinalGrade(s), grading status ${result.restoredGradingStatus ?? 'none'}`);

@@ -16,14 +16,19 @@ export interface RestoreResult {
 
 const asDate = (value: unknown) => (value === null || value === undefined ? value : new Date(value as string));
 
-export async function restoreFreeze(ctx: DomainContext, snapshotId: number, options: { confirm: string }): Promise<RestoreResult> {
+export async function findSnapshot(ctx: DomainContext, snapshotId: number) {
   const snapshot = Number.isInteger(snapshotId) ? await ctx.db('gradeops_snapshot').where('id', snapshotId).first() : null;
   if (!snapshot) {
     throw new OpsError('unknown-snapshot', `there is no snapshot ${snapshotId}`, 'revert-freeze prints the snapshot id; `gradeops snapshots` lists them');
   }
+  return snapshot as { id: number; course_key: string; course_run_id: number; data: unknown; restored_on: unknown; restored_by: string | null };
+}
+
+export async function restoreFreeze(ctx: DomainContext, snapshotId: number, options: { confirm: string }): Promise<RestoreResult> {
+  const snapshot = await findSnapshot(ctx, snapshotId);
   assertConfirmed(snapshot.course_key, options.confirm);
   if (snapshot.restored_on) {
-    throw new OpsError('snapshot-restored', `snapshot ${snapshotId} was already restored on ${new Date(snapshot.restored_on).toISOString()} by ${snapshot.restored_by}`, 'nothing to do');
+    throw new OpsError('snapshot-restored', `snapshot ${snapshotId} was already restored on ${new Date(snapshot.restored_on as string).toISOString()} by ${snapshot.restored_by}`, 'nothing to do');
   }
   await assertNoFreezeRunning(ctx, snapshot.course_key);
   const data = (typeof snapshot.data === 'string' ? JSON.parse(snapshot.data) : snapshot.data) as SnapshotData;

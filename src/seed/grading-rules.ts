@@ -1,0 +1,37 @@
+import { pythonRound } from './python-round.js';
+import type { EnrollmentMode } from './edx-payloads.js';
+
+// The seeded FinalGrades and combined grades are what MicroMasters itself would have stored from
+// the seeded cache rows, so a re-freeze or resync of an ordinary learner changes nothing; only the
+// deliberate cast cases (relinked, conflict) disagree.
+
+export interface CachedOutcome {
+  mode: EnrollmentMode;
+  percent: number;
+  passed: boolean;
+  certificate: { status: 'downloadable' | 'notpassing'; type: 'verified' } | null;
+}
+
+export interface FinalGradeValues {
+  grade: number;
+  passed: boolean;
+  paid: boolean;
+}
+
+/** spec 2.4: the formula switches on Course.has_exam. */
+export function computeFinalGrade(courseHasExam: boolean, cached: CachedOutcome): FinalGradeValues {
+  const paidByMode = cached.mode === 'verified' || cached.mode === 'honor';
+  if (courseHasExam) return { grade: cached.percent, passed: cached.passed, paid: paidByMode };
+  if (cached.certificate) {
+    return { grade: cached.percent, passed: cached.certificate.status === 'downloadable', paid: true };
+  }
+  return { grade: cached.percent, passed: false, paid: paidByMode };
+}
+
+export const COURSE_GRADE_WEIGHT = 0.4;
+export const EXAM_GRADE_WEIGHT = 0.6;
+
+/** spec 2.11: round(best_final.grade * 100 * 0.4 + best_exam.score * 0.6, 1), on 0–100. */
+export function combinedGrade(finalGrade: number, examScore: number): number {
+  return pythonRound(finalGrade * 100 * COURSE_GRADE_WEIGHT + examScore * EXAM_GRADE_WEIGHT, 1);
+}
