@@ -11,9 +11,14 @@ import { redactUrl } from '../domain/secrets.js';
 pg.types.setTypeParser(20, (value) => Number(value));
 pg.types.setTypeParser(1700, (value) => Number(value));
 
+// knex writes pool and driver complaints straight to the console; our errors say it better and
+// never with a connection string in them.
+const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 export function openPostgres(databaseUrl: string, poolMax = 16): Knex {
   return knexFactory({
     client: 'pg',
+    log: quietLog,
     connection: databaseUrl,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 15_000,
@@ -23,6 +28,7 @@ export function openPostgres(databaseUrl: string, poolMax = 16): Knex {
 export function openPglite(dataDir: string | null): Knex {
   return knexFactory({
     client: ClientPgLite as unknown as typeof Knex.Client,
+    log: quietLog,
     dialect: 'postgres',
     connection: dataDir === null ? {} : { filename: path.join(dataDir, 'pgdata') },
   } as Knex.Config);

@@ -3,6 +3,7 @@ import PQueue from 'p-queue';
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
 import { writeAudit } from '../audit/audit-log.js';
+import { toCount } from '../db.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
@@ -75,7 +76,9 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       queued: queue.length, frozen: 0, failed: 0, done: 0, ratePerSecond: 0, etaSeconds: null,
       startedOn: new Date(started).toISOString(), updatedOn: new Date().toISOString(), state: 'running',
     };
-    events.emit('freeze:started', { courseKey, queued: queue.length, eligible: need.length, alreadyFrozen: 0, skippedFailed: need.length - queue.length, concurrency });
+    // spec 5b: eligible includes the learners frozen already (every complete FinalGrade, as in freezeCounts).
+    const alreadyFrozen = toCount((await ctx.db('grades_finalgrade').where({ course_run_id: run.id, status: 'complete' }).count('* as n').first())?.n);
+    events.emit('freeze:started', { courseKey, queued: queue.length, eligible: need.length + alreadyFrozen, alreadyFrozen, skippedFailed: need.length - queue.length, concurrency });
 
     const meter = new RateMeter();
     let lastPublish = 0;

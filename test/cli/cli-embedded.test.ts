@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
+
+// The CLI contracts of issue #3, run as a script would: no terminal, embedded demo world.
+
+interface RunRow { courseKey: string; title: string; canFreeze: boolean; gradingStatus: string; backend: string; freezeDate: string | null }
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let runs: RunRow[];
+let freezable: RunRow;
+
+beforeAll(async () => {
+  dataDir = tempDataDir();
+  env = embeddedEnv(dataDir);
+  const first = await runCli(['runs', '--json'], env);
+  expect(first.code, first.stderr).toBe(0);
+  runs = JSON.parse(first.stdout).runs;
+  // The demo's freezable Microeconomics run (alice, bob, carol, erin, heidi are on it).
+  freezable = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'))!;
+  expect(freezable).toBeDefined();
+}, 120_000);
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('gradeops CLI on the embedded demo', () => {
+  it('lists course runs with freeze dates past, future and missing', () => {
+    expect(runs.length).toBeGreaterThan(10);
+    expect(runs.some((r) => r.freezeDate === null && !r.canFreeze)).toBe(true);
+    expect(runs.some((r) => r.freezeDate !== null && !r.canFreeze)).toBe(true);
+    expect(runs.some((r) => r.gradingStatus === 'complete')).toBe(true);
+  });
+
+  it('rejects an unknown and a malformed course key with one line and exit 1', async () => {
+    const unknown = await runCli(['freeze-status', 'course-v1:MITx+NOPE+1T2020'], env);
+    expect(unknown.code).toBe(1);
+    const errorLines = unknown.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    expect(errorLines).toEqual([expect.stringContaining('no course run has the key course-v1:MITx+NOPE+1T2020')]);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const malformed = await runCli(['freeze', 'not a key', '--json'], env);
+    expect(malformed.code).toBe(1);
+    expect(JSON.parse(malformed.stdout)).toEqual({ error: expect.objectContaining({ code: 'malformed-course-key', message: expect.stringContaining('not a key') }) });
+  });
+
+  it('refuses to freeze a run whose freeze date is missing or in the future', async () => {
+    const missing = runs.find((r) => r.freezeDate === null)!;
+    const res = await runCli(['freeze', missing.courseKey, '--json'], env);
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.stdout).error.code).toBe('missing-freeze-date');
+    const future = runs.find((r) => r.freezeDate !== null && !r.canFreeze)!;
+    const res2 = await runCli(['freeze', future.courseKey], env);
+    expect(res2.code).toBe(1);
+    expect(res2.stderr).toContain('cannot be frozen yet');
+  });
+
+  it('gives usage errors exit code 2', async () => {
+    expect((await runCli(['freeze'], env)).code).toBe(2);
+    expect((await runCli(['freeze', freezable.courseKey, '--concurrency', 'lots'], env)).code).toBe(2);
+  });
+
+  it('freezes a run, lists failures with reasons, and completes it on the next run', async () => {
+    const res = await runCli(['freeze', freezable.courseKey, '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    const summary = JSON.parse(res.stdout);
+    expect(summary).toMatchObject({ courseKey: freezable.courseKey, status: 'pending' });
+    expect(summary.failed).toEqual(expect.arrayContaining([{ username: 'bob', reason: 'invalid-credentials', message: expect.any(String) }]));
+    expect(summary.failed.map((f: { username: string }) => f.username)).toContain('erin'); // conflicting pending FinalGrade
+    expect(summary.failed.find((f: { username: string }) => f.username === 'erin').reason).toBe('conflict');
+    expect(summary.frozen + summary.failed.length + summary.remaining).toBe(summary.eligible);
+
+    const status = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
+    expect(status).toMatchObject({ courseKey: freezable.courseKey, status: 'pending', canFreeze: true, running: false, failedCount: summary.failed.length, frozen: summary.frozen, eligible: summary.eligible });
+
+    const again = JSON.parse((await runCli(['freeze', freezable.courseKey, '--json'], env)).stdout);
+    expect(again.status).toBe('complete');
+    const after = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
+    expect(after.status).toBe('complete');
+  });
+
+  it('diagnoses a learner without printing their token', async () => {
+    const res = await runCli(['diagnose', 'bob', freezable.courseKey, '--json'], env);
+    expect(res.code, res.stderr).toBe(0);
+    const d = JSON.parse(res.stdout);
+    expect(d.checks.map((c: { id: string }) => c.id)).toEqual(['account', 'course-run', 'edx-token', 'cached-enrollment', 'cached-current-grade', 'certificate', 'computed-grade', 'final-grade', 'failed-freeze', 'grading-status']);
+    expect(d.checks.find((c: { id: string }) => c.id === 'failed-freeze').detail).toContain('invalid-credentials');
+    expect(d.nextAction).toBe('sign-in-again');
+    expect(res.stdout).toMatch(/\*\*\*\*[A-Za-z0-9_-]{4}/);
+  });
+
+  it('reverts only with the typed confirmation, and restores the snapshot exactly', async () => {
+    const before = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
+    const noConfirm = await runCli(['revert-freeze', freezable.courseKey], env);
+    expect(noConfirm.code).toBe(2);
+    expect(noConfirm.stderr).toContain('--confirm');
+    const wrong = await runCli(['revert-freeze', freezable.courseKey, '--confirm', 'course-v1:MITx+OTHER+1T2020', '--json'], env);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout).error.code).toBe('confirmation-mismatch');
+
+    const revert = await runCli(['revert-freeze', freezable.courseKey, '--confirm', freezable.courseKey, '--json'], env);
+    expect(revert.code, revert.stderr).toBe(0);
+    const { snapshotId, deletedFinalGrades } = JSON.parse(revert.stdout);
+    expect(deletedFinalGrades).toBe(before.finalGradeRows);
+    const reverted = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
+    expect(reverted).toMatchObject({ status: 'not_started', frozen: 0, failedCount: 0 });
+
+    const restore = await runCli(['restore-freeze', String(snapshotId), '--confirm', freezable.courseKey, '--json'], env);
+    expect(restore.code, restore.stderr).toBe(0);
+    const restored = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
+    expect(restored).toMatchObject({ status: 'complete', frozen: before.frozen, finalGradeRows: before.finalGradeRows });
+    const twice = await runCli(['restore-freeze', String(snapshotId), '--confirm', freezable.courseKey], env);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain('already restored');
+  });
+
+  it('lets only one process own the embedded data directory', async () => {
+    const pending = runs.find((r) => r.gradingStatus === 'pending')!;
+    const owner = startCli(['freeze-status', pending.courseKey, '--watch'], env);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        owner.stdout.on('data', () => resolve());
+        owner.on('exit', () => reject(new Error('the watcher exited early')));
+      });
+      const startedAt = Date.now();
+      const second = await runCli(['runs'], env);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`PID ${owner.pid}`);
+      expect(second.stderr).toContain('DATABASE_URL');
+      expect(Date.now() - startedAt).toBeLessThan(10_000); // refused at once, not after a timeout
+    } finally {
+      owner.kill('SIGINT');
+      await new Promise((resolve) => owner.on('exit', resolve));
+    }
+    // The owner left cleanly: the directory is free again.
+    expect((await runCli(['runs', '--json'], env)).code).toBe(0);
+  });
+});
+
+describe('bad configuration', () => {
+  it('refuses a half-set environment naming the missing variable', async () => {
+    const res = await runCli(['runs'], embeddedEnv(tempDataDir(), { DATABASE_URL: 'postgres://127.0.0.1:5432/test' }));
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/REDIS_URL is missing/)]);
+  });
+
+  it('reports an unreachable database in one line without its password', async () => {
+    const res = await runCli(['runs', '--json'], embeddedEnv(tempDataDir(), { DATABASE_URL: 'postgres://ops:hunter2secret@127.0.0.1:1/micromasters', REDIS_URL: 'redis://127.0.0.1:1' }));
+    expect(res.code).toBe(1);
+    const { error } = JSON.parse(res.stdout);
+    expect(error.code).toBe('database-unreachable');
+    expect(res.stdout + res.stderr).not.toContain('hunter2secret');
+  });
+});

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, embeddedEnv, runCli, tempDataDir } from '../helpers/cli.js';
+
+// The console as a person sees it: a real terminal (tmux), keys sent, the screen read back.
+
+function hasTmux(): boolean {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const session = `gradeops-e2e-${process.pid}`;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+// The visible pane plus its scrollback: long lists scroll, as they would for a person.
+const screen = () => tmux('capture-pane', '-p', '-S', '-300', '-t', session);
+
+async function waitForScreen(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = screen();
+    if (pattern.test(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`screen never showed ${pattern}; it shows:\n${last}`);
+}
+
+function shellLine(args: string[]): string {
+  const vars = ['GRADEOPS_DATA_DIR', 'GRADEOPS_FROM_SOURCE', 'GRADEOPS_OPERATOR'].map((k) => `${k}='${env[k]}'`).join(' ');
+  return `env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`;
+}
+
+describe.skipIf(!hasTmux())('gradeops in a terminal (tmux)', () => {
+  let courseKey: string;
+
+  beforeAll(async () => {
+    dataDir = tempDataDir();
+    env = embeddedEnv(dataDir);
+    const runs = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runs as Array<{ courseKey: string; canFreeze: boolean; gradingStatus: string; backend: string; title: string }>;
+    courseKey = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'))!.courseKey;
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '45', 'bash --norc --noprofile');
+  }, 120_000);
+
+  afterAll(() => {
+    try { tmux('kill-session', '-t', session); } catch { /* already gone */ }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows the course-run list when started with no subcommand', async () => {
+    tmux('send-keys', '-t', session, 'clear; ' + shellLine([]), 'Enter');
+    const text = await waitForScreen(/\d+ course runs/);
+    expect(text).toContain('grading status');
+    expect(text).toContain('EMBEDDED DEMO');
+  });
+
+  it('freezes a run with a live progress view and a summary listing the failed learners', async () => {
+    tmux('send-keys', '-t', session, 'clear; ' + shellLine(['freeze', courseKey]), 'Enter');
+    const text = await waitForScreen(/stays pending|is complete/);
+    expect(text).toMatch(/Freezing .* — \d+\/\d+ \(100%\)/);
+    expect(text).toMatch(/frozen \d+ +failed \d+ +remaining 0/);
+    expect(text).toMatch(/bob +│ invalid-credentials/);
+  });
+
+  it('asks for the course key to be typed before a revert, and reverts once it is', async () => {
+    tmux('send-keys', '-t', session, 'clear; ' + shellLine(['revert-freeze', courseKey]), 'Enter');
+    await waitForScreen(/Type the course key/);
+    tmux('send-keys', '-t', session, '-l', courseKey);
+    tmux('send-keys', '-t', session, 'Enter');
+    const text = await waitForScreen(/undo with: gradeops restore-freeze \d+/);
+    expect(text).toMatch(/reverted .* deleted \d+ FinalGrade/);
+  });
+});
