@@ -22,6 +22,8 @@ export interface Config {
   edxTimeoutMs: number;
   edxRetries: number;
   concurrency: number;
+  /** Embedded demo only: fault knobs of the simulated edX service. */
+  simulator: { latencyMs: number; errorRate: number; timeoutRate: number };
   /** Set by CI: a test needing PostgreSQL or Redis fails instead of skipping when it is absent. */
   requireServices: boolean;
 }
@@ -47,6 +49,9 @@ const envSchema = z.object({
   GRADEOPS_EDX_RETRIES: z.coerce.number().int().min(0).max(5).optional().default(1),
   GRADEOPS_CONCURRENCY: positiveInt(8),
   GRADEOPS_REQUIRE_SERVICES: z.string().optional(),
+  GRADEOPS_SIM_LATENCY_MS: z.coerce.number().int().min(0).optional().default(0),
+  GRADEOPS_SIM_ERROR_RATE: z.coerce.number().min(0).max(1).optional().default(0),
+  GRADEOPS_SIM_TIMEOUT_RATE: z.coerce.number().min(0).max(1).optional().default(0),
 });
 
 function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -110,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     edxRetries: e.GRADEOPS_EDX_RETRIES,
     concurrency: e.GRADEOPS_CONCURRENCY,
     requireServices: truthy(e.GRADEOPS_REQUIRE_SERVICES),
+    simulator: { latencyMs: e.GRADEOPS_SIM_LATENCY_MS, errorRate: e.GRADEOPS_SIM_ERROR_RATE, timeoutRate: e.GRADEOPS_SIM_TIMEOUT_RATE },
   };
 }

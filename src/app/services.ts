@@ -100,7 +100,7 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
     const urls: Partial<Record<Provider, string>> = {};
     if ((options.simulator ?? true) && !(config.callbackUrls.edxorg && config.callbackUrls.mitxonline)) {
       const { startEmbeddedSimulators } = await import('../simulator/index.js');
-      const sims = await startEmbeddedSimulators(db);
+      const sims = await startEmbeddedSimulators(db, config.simulator);
       Object.assign(urls, sims.urls);
       closers.push(() => sims.close());
     }

@@ -9,9 +9,10 @@ import { registerFreezeUser } from './freeze-user.js';
 import { registerResync } from './resync.js';
 import { registerRevertFreeze } from './revert-freeze.js';
 import { registerRuns } from './runs.js';
+import { registerSimulator } from './simulator.js';
 
 /** Every subcommand registers itself here; cli.ts knows nothing else about them. */
 export const COMMANDS: Array<(program: Command) => void> = [
   registerRuns, registerFreeze, registerFreezeStatus, registerCompleteFreeze, registerFreezeUser, registerResync,
-  registerDiagnose, registerRevertFreeze, registerDoctor, registerDb,
+  registerDiagnose, registerRevertFreeze, registerDoctor, registerDb, registerSimulator,
 ];

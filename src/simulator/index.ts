@@ -78,12 +78,12 @@ export interface EmbeddedSimulators {
  * One listener per backend (both serve the same absolute paths, spec 3.1), with the world read
  * from the database the embedded mode just opened.
  */
-export async function startEmbeddedSimulators(db: Knex): Promise<EmbeddedSimulators> {
+export async function startEmbeddedSimulators(db: Knex, knobs: Partial<SimulatorKnobs> = {}): Promise<EmbeddedSimulators> {
   const world = await loadWorldFromDatabase(db);
-  const edxorg = await startSimulator({ world, provider: 'edxorg' });
+  const edxorg = await startSimulator({ world, provider: 'edxorg', knobs: defaultKnobs(knobs) });
   let mitxonline: RunningSimulator;
   try {
-    mitxonline = await startSimulator({ world, provider: 'mitxonline' });
+    mitxonline = await startSimulator({ world, provider: 'mitxonline', knobs: defaultKnobs(knobs) });
   } catch (error) {
     await edxorg.close();
     throw error;
