@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../domain/process-alive.js';
 import { OpsError } from '../domain/errors.js';
 
 // PGlite has no lock of its own and a second writer corrupts the directory, so one gradeops
@@ -11,15 +12,6 @@ interface LockOwner {
   host: string;
   command: string;
   startedOn: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readOwner(file: string): LockOwner | null {
@@ -52,7 +44,7 @@ export function lockDataDir(dataDir: string, command = process.argv.slice(1).joi
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = readOwner(file);
-      if (owner && owner.pid !== process.pid && owner.host === me.host && isAlive(owner.pid)) {
+      if (owner && owner.pid !== process.pid && owner.host === me.host && isProcessAlive(owner.pid)) {
         throw new OpsError('data-dir-locked',
           `the embedded database in ${dataDir} is in use by PID ${owner.pid} (${owner.command}, since ${owner.startedOn})`,
           'close that gradeops first; for several operators at once, set DATABASE_URL and REDIS_URL');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
+import { isProcessAlive } from '../process-alive.js';
 import { OpsError } from '../errors.js';
 import { freezeLockKey } from './redis-keys.js';
 
@@ -24,21 +25,12 @@ export interface FreezeLock {
 const EXTEND_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const DELETE_IF_OWNER = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
-function isAliveHere(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function readFreezeLock(redis: Redis, courseKey: string): Promise<FreezeLockOwner | null> {
   const raw = await redis.get(freezeLockKey(courseKey));
   if (!raw) return null;
   try {
     const owner = JSON.parse(raw) as FreezeLockOwner;
-    if (owner.host === os.hostname() && !isAliveHere(owner.pid)) return null; // a dead holder holds nothing
+    if (owner.host === os.hostname() && !isProcessAlive(owner.pid)) return null; // a dead holder holds nothing
     return owner;
   } catch {
     return null;
