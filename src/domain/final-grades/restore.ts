@@ -14,7 +14,6 @@ export interface RestoreResult {
   restoredGradingStatus: string | null;
 }
 
-const asDate = (value: unknown) => (value === null || value === undefined ? value : new Date(value as string));
 
 export async function findSnapshot(ctx: DomainContext, snapshotId: number) {
   const snapshot = Number.isInteger(snapshotId) ? await ctx.db('gradeops_snapshot').where('id', snapshotId).first() : null;
@@ -41,14 +40,13 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
       throw new OpsError('conflict', `course run ${snapshot.course_key} has ${newer.length} FinalGrade(s) frozen after snapshot ${snapshotId}`,
         'revert the run again first (that takes a snapshot of them too), then restore this snapshot');
     }
-    const rows = data.finalGrades.filter((fg) => !kept.has(fg.id as number)).map((fg) => ({
-      ...fg, created_on: asDate(fg.created_on), updated_on: asDate(fg.updated_on),
-    }));
+    // Snapshot timestamps are ISO-8601 text (microseconds kept): PostgreSQL parses them as they are.
+    const rows = data.finalGrades.filter((fg) => !kept.has(fg.id as number));
     for (let i = 0; i < rows.length; i += 1_000) await trx('grades_finalgrade').insert(rows.slice(i, i + 1_000));
     await trx('grades_courserungradingstatus').where('course_run_id', snapshot.course_run_id).del();
     if (data.gradingStatus) {
       const s = data.gradingStatus;
-      await trx('grades_courserungradingstatus').insert({ ...s, created_on: asDate(s.created_on), updated_on: asDate(s.updated_on) });
+      await trx('grades_courserungradingstatus').insert(s);
     }
     await trx('gradeops_snapshot').where('id', snapshotId).update({ restored_on: nowOf(ctx), restored_by: ctx.operator });
     await writeAudit(trx, {

@@ -62,6 +62,11 @@ export async function assertNoFreezeRunning(ctx: DomainContext, courseKey: strin
 
 const CHUNK = 5_000;
 
+/** A timestamptz column as ISO-8601 UTC text with microseconds, aliased to its own name. */
+function exactTime(db: Knex | Knex.Transaction, column: string) {
+  return db.raw(`to_char(?? AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ??`, [column, column]);
+}
+
 async function inChunks<T>(ids: number[], work: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await work(ids.slice(i, i + CHUNK))));
@@ -92,8 +97,12 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
   await assertNoFreezeRunning(ctx, courseKey);
 
   const result = await ctx.db.transaction(async (trx) => {
-    const finalGrades = await trx('grades_finalgrade').where('course_run_id', run.id).orderBy('id').forUpdate();
-    const gradingStatus = (await trx('grades_courserungradingstatus').where('course_run_id', run.id).first()) ?? null;
+    // Timestamps go into the snapshot as exact UTC text: a JS Date would drop the microseconds
+    // Django writes, and restore promises identical rows.
+    const finalGrades = await trx('grades_finalgrade').where('course_run_id', run.id).orderBy('id').forUpdate()
+      .select('id', 'user_id', 'course_run_id', 'grade', 'passed', 'status', 'course_run_paid_on_edx', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'));
+    const gradingStatus = (await trx('grades_courserungradingstatus').where('course_run_id', run.id)
+      .first('id', 'course_run_id', 'status', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'))) ?? null;
     if (finalGrades.length === 0 && !gradingStatus) {
       throw new OpsError('not-frozen', `course run ${courseKey} has no frozen grades and no grading status to revert`, 'nothing to do');
     }
