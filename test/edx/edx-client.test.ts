@@ -57,7 +57,11 @@ describe('EdxClient requests', () => {
   it('skips a course key edX answers 4xx for', async () => {
     expect(await client().getCertificate('bob', 'course-v1:MITx+Nope+1T2020')).toBeNull();
     expect(await client().getCurrentGrade('bob', 'course-v1:MITx+Nope+1T2020')).toBeNull();
-    expect(await client({}, sim.baseUrl, 'not-a-token').getCurrentGrade('bob', KEY)).toBeNull();
+  });
+
+  it('treats a 401 (the token itself refused) as invalid-credentials, not as a skipped key', async () => {
+    expect((await opsError(client({}, sim.baseUrl, 'not-a-token').getCurrentGrade('bob', KEY))).code).toBe('invalid-credentials');
+    expect((await opsError(client({}, sim.baseUrl, 'not-a-token').getCertificate('bob', KEY))).code).toBe('invalid-credentials');
   });
 
   it('turns a 5xx into edx-error naming the status and path but not the token', async () => {

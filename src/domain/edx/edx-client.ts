@@ -46,11 +46,7 @@ export class EdxClient {
   async getEnrollments(): Promise<EdxObject[]> {
     const request = this.#request('enrollments', '/api/enrollment/v1/enrollment');
     const response = await this.#send(request);
-    if (response.status === 400 || response.status === 401) {
-      throw new OpsError('invalid-credentials',
-        `${serviceName(this.provider)} refused the stored token (HTTP ${response.status} to ${describeRequest(request)})`,
-        `the learner must log in to MicroMasters with ${serviceName(this.provider)} again`);
-    }
+    if (response.status === 400 || response.status === 401) throw this.#refusedToken(request, response.status);
     if (response.status >= 300) {
       throw new OpsError('edx-error', `${serviceName(this.provider)} answered HTTP ${response.status} to ${describeRequest(request)}`,
         'retry later; if it persists, check the learner on the LMS');
@@ -65,6 +61,7 @@ export class EdxClient {
     // spec 3.1: path parameters go in raw: `course-v1:MITx+X+1T2020`, never %-encoded.
     const request = this.#request('certificate', `/api/certificates/v0/certificates/${username}/courses/${courseKey}/`);
     const response = await this.#send(request);
+    if (response.status === 401) throw this.#refusedToken(request, response.status);
     if (response.status >= 300) return null;
     const body = parseJsonBody(request, response);
     if (!isObject(body)) throw invalidData(request, 'something other than a certificate object');
@@ -75,6 +72,7 @@ export class EdxClient {
   async getCurrentGrade(username: string, courseKey: string): Promise<EdxObject | null> {
     const request = this.#request('current-grade', `/api/grades/v1/courses/${courseKey}/?username=${username}`);
     const response = await this.#send(request);
+    if (response.status === 401) throw this.#refusedToken(request, response.status);
     if (response.status >= 300) return null;
     const body = parseJsonBody(request, response);
     if (!Array.isArray(body)) throw invalidData(request, 'something other than a list of grades');
@@ -82,6 +80,15 @@ export class EdxClient {
     if (body.length === 0) throw invalidData(request, 'an empty list of grades');
     if (!isObject(body[0])) throw invalidData(request, 'a grade that is not an object');
     return body[0];
+  }
+
+  // Deviation from spec 3.3/3.4 (which skip every 4xx per course key): a 401 means edX refused
+  // the token itself. Skipping it would delete the learner's cached grade and silently drop them
+  // from the freeze; failing as invalid-credentials keeps them on the failed list instead.
+  #refusedToken(request: EdxRequest, status: number): OpsError {
+    return new OpsError('invalid-credentials',
+      `${serviceName(this.provider)} refused the stored token (HTTP ${status} to ${describeRequest(request)})`,
+      `the learner must log in to MicroMasters with ${serviceName(this.provider)} again`);
   }
 
   #request(endpoint: EdxEndpoint, path: string): EdxRequest {

@@ -9,7 +9,7 @@ import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
 import { freezeUserOnRun } from '../final-grades/freeze-user.js';
 import { usernamesById } from '../users.js';
-import { listFailures, type FailureReason } from './failed-users.js';
+import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
 import { FreezeEmitter } from './freeze-events.js';
 import { freezeCounts } from './freeze-status.js';
 import { acquireFreezeLock } from './freeze-lock.js';
@@ -101,9 +101,13 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       if (options.signal?.aborted) break;
       void workers.add(async () => {
         const username = usernames.get(userId) ?? String(userId);
-        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username }).catch((error: unknown) => ({
-          outcome: 'failed' as const, reason: 'internal' as FailureReason, message: (error as Error)?.message ?? String(error),
-        }));
+        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username }).catch(async (error: unknown) => {
+          // A bug or a database hiccup for one learner must not end the job, and the learner must
+          // still show up as failed (spec E14: the loop goes on).
+          const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
+          await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
+          return failure;
+        });
         if (result.outcome === 'failed') {
           progress.failed++;
           events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
