@@ -34,6 +34,16 @@ export function openPglite(dataDir: string | null): Knex {
   } as Knex.Config);
 }
 
+/** knex over a PGlite the caller made (e.g. loaded from a dump of a migrated template). */
+export function openPgliteInstance(pglite: object): Knex {
+  return knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    log: quietLog,
+    dialect: 'postgres',
+    connection: () => ({ pglite }),
+  } as unknown as Knex.Config);
+}
+
 /** Turns a driver failure on first contact into one line that names the fix. */
 export function connectionError(error: unknown, databaseUrl: string | undefined): OpsError {
   const err = error as { code?: string; message?: string };

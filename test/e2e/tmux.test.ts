@@ -34,7 +34,7 @@ async function waitForScreen(pattern: RegExp, timeoutMs = 60_000): Promise<strin
 }
 
 function shellLine(args: string[]): string {
-  const vars = ['GRADEOPS_DATA_DIR', 'GRADEOPS_FROM_SOURCE', 'GRADEOPS_OPERATOR'].map((k) => `${k}='${env[k]}'`).join(' ');
+  const vars = ['GRADEOPS_DATA_DIR', 'GRADEOPS_OPERATOR'].map((k) => `${k}='${env[k]}'`).join(' ');
   return `env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`;
 }
 

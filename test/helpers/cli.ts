@@ -17,9 +17,9 @@ export function tempDataDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'gradeops-test-'));
 }
 
-/** The environment of an embedded run: no service URLs, a data dir of its own, the sources not dist/. */
+/** The environment of an embedded run: no service URLs, a data dir of its own (bin/ runs dist/ only when it is current). */
 export function embeddedEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GRADEOPS_DATA_DIR: dataDir, GRADEOPS_FROM_SOURCE: '1', GRADEOPS_OPERATOR: 'cli-test', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, GRADEOPS_DATA_DIR: dataDir, GRADEOPS_OPERATOR: 'cli-test', ...extra };
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDISCLOUD_URL', 'CELERY_BROKER_URL', 'EDXORG_CALLBACK_URL', 'MITXONLINE_CALLBACK_URL', 'GRADEOPS_DEBUG']) {
     if (!(name in extra)) delete env[name];
   }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
-import { afterAll } from 'vitest';
-import { migrateLatest, openPglite, openPostgres } from '../../src/app/database.js';
+import { readFileSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, inject } from 'vitest';
+import { migrateLatest, openPglite, openPgliteInstance, openPostgres } from '../../src/app/database.js';
 import { DATABASE_URL, TEMPLATE_DB, databaseUrlFor } from './services.js';
 
 const opened: Array<() => Promise<void>> = [];
@@ -15,8 +17,15 @@ afterAll(async () => {
  */
 export async function freshDb(): Promise<Knex> {
   if (!DATABASE_URL) {
-    const db = openPglite(null);
-    await migrateLatest(db);
+    const template = inject('pgliteTemplate');
+    let db: Knex;
+    if (template) {
+      const pglite = await PGlite.create({ loadDataDir: new Blob([readFileSync(template)]) });
+      db = openPgliteInstance(pglite);
+    } else {
+      db = openPglite(null);
+      await migrateLatest(db);
+    }
     opened.push(() => db.destroy());
     return db;
   }
