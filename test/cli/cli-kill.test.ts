@@ -1,17 +1,17 @@
-import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../../src/app/database.js';
-import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
 
 // issue #3: a kill -9 during a run, then a re-run, ends with every eligible learner frozen
 // exactly once or listed as failed — and the dead process's data-dir lock is taken over.
 
-const dataDir = tempDataDir();
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+let world: CliWorld;
+beforeAll(async () => { world = await cliWorld({ GRADEOPS_SIM_LATENCY_MS: '100' }); }, 120_000);
+afterAll(() => world.close());
 
 describe('freeze after kill -9', () => {
   it('resumes and freezes every eligible learner exactly once or lists them as failed', async () => {
-    const env = embeddedEnv(dataDir, { GRADEOPS_SIM_LATENCY_MS: '100' });
+    const env = world.env;
     const runs = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runs as Array<{ courseKey: string; canFreeze: boolean; gradingStatus: string; backend: string }>;
     const run = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg')!;
 
@@ -34,14 +34,14 @@ describe('freeze after kill -9', () => {
     expect(statusAfterKill.frozen).toBeGreaterThan(0);
     expect(statusAfterKill.remaining).toBeGreaterThan(0);
 
-    const rerun = await runCli(['freeze', run.courseKey, '--json'], embeddedEnv(dataDir));
+    const rerun = await runCli(['freeze', run.courseKey, '--json'], env);
     expect(rerun.code, rerun.stderr).toBe(0);
     const summary = JSON.parse(rerun.stdout);
     expect(summary.remaining).toBe(0);
     expect(summary.frozen + summary.failed.length).toBe(summary.eligible);
 
     // Straight from the database: one FinalGrade and one freeze audit row per frozen learner.
-    const db = openPglite(dataDir);
+    const db = world.openDb();
     try {
       const runId = (await db('courses_courserun').where('edx_course_key', run.courseKey).first('id')).id;
       const grades = await db('grades_finalgrade').where({ course_run_id: runId, status: 'complete' }).select('user_id');

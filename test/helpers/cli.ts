@@ -20,7 +20,7 @@ export function tempDataDir(): string {
 /** The environment of an embedded run: no service URLs, a data dir of its own (bin/ runs dist/ only when it is current). */
 export function embeddedEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GRADEOPS_DATA_DIR: dataDir, GRADEOPS_OPERATOR: 'cli-test', ...extra };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDISCLOUD_URL', 'CELERY_BROKER_URL', 'EDXORG_CALLBACK_URL', 'MITXONLINE_CALLBACK_URL', 'GRADEOPS_DEBUG']) {
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDISCLOUD_URL', 'CELERY_BROKER_URL', 'EDXORG_CALLBACK_URL', 'MITXONLINE_CALLBACK_URL', 'GRADEOPS_DEBUG', 'GRADEOPS_REQUIRE_SERVICES']) {
     if (!(name in extra)) delete env[name];
   }
   return env;

@@ -1,19 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
 import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
+import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
 
-// The CLI contracts of issue #3, run as a script would: no terminal, embedded demo world.
+// The CLI contracts of issue #3, run as a script would (no terminal) on the demo world: embedded,
+// or on real PostgreSQL + Redis when the suite has them.
 
 interface RunRow { courseKey: string; title: string; canFreeze: boolean; gradingStatus: string; backend: string; freezeDate: string | null }
 
-let dataDir: string;
+let world: CliWorld;
 let env: NodeJS.ProcessEnv;
 let runs: RunRow[];
 let freezable: RunRow;
 
 beforeAll(async () => {
-  dataDir = tempDataDir();
-  env = embeddedEnv(dataDir);
+  world = await cliWorld();
+  env = world.env;
   const first = await runCli(['runs', '--json'], env);
   expect(first.code, first.stderr).toBe(0);
   runs = JSON.parse(first.stdout).runs;
@@ -22,9 +23,9 @@ beforeAll(async () => {
   expect(freezable).toBeDefined();
 }, 120_000);
 
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => world.close());
 
-describe('gradeops CLI on the embedded demo', () => {
+describe('gradeops CLI on the demo world', () => {
   it('lists course runs with freeze dates past, future and missing', () => {
     expect(runs.length).toBeGreaterThan(10);
     expect(runs.some((r) => r.freezeDate === null && !r.canFreeze)).toBe(true);
@@ -113,7 +114,8 @@ describe('gradeops CLI on the embedded demo', () => {
     expect(twice.stderr).toContain('already restored');
   });
 
-  it('lets only one process own the embedded data directory', async () => {
+  it('lets only one process own the embedded data directory', async (context) => {
+    if (world.mode !== 'embedded') return context.skip();
     const pending = runs.find((r) => r.gradingStatus === 'pending')!;
     const owner = startCli(['freeze-status', pending.courseKey, '--watch'], env);
     try {
@@ -133,6 +135,35 @@ describe('gradeops CLI on the embedded demo', () => {
     }
     // The owner left cleanly: the directory is free again.
     expect((await runCli(['runs', '--json'], env)).code).toBe(0);
+  });
+});
+
+describe('two operators at once (PostgreSQL + Redis)', () => {
+  it('runs exactly one of two concurrent freezes of a run; the other is refused naming the first', async (context) => {
+    if (world.mode !== 'postgres') return context.skip(); // embedded mode is one process by design
+    const slow = await cliWorld({ GRADEOPS_SIM_LATENCY_MS: '50' });
+    try {
+      const list = JSON.parse((await runCli(['runs', '--json'], slow.env)).stdout).runs as RunRow[];
+      const run = list.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg')!;
+      const [a, b] = await Promise.all([
+        runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ana' }),
+        runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ben' }),
+      ]);
+      const codes = [a.code, b.code].sort();
+      expect(codes).toEqual([0, 1]);
+      const refused = JSON.parse((a.code === 1 ? a : b).stdout).error;
+      expect(refused.code).toBe('freeze-running');
+      expect(refused.message).toMatch(a.code === 1 ? /started by ben/ : /started by ana/);
+      const db = slow.openDb();
+      try {
+        const runId = (await db('courses_courserun').where('edx_course_key', run.courseKey).first('id')).id;
+        expect(await db('gradeops_freeze_run').where('course_run_id', runId).count('* as n')).toEqual([{ n: 1 }]);
+      } finally {
+        await db.destroy();
+      }
+    } finally {
+      await slow.close();
+    }
   });
 });
 
