@@ -133,7 +133,10 @@ async function openServices(): Promise<Services> {
       async close() {
         await redis.quit().catch(() => redis.disconnect());
         await db.destroy();
-        await admin.raw(`DROP DATABASE IF EXISTS ${scratch}`).catch((e: Error) => process.stderr.write(`could not drop ${scratch}: ${e.message}\n`));
+        // WITH (FORCE) (PostgreSQL 13+) also ends a memory child's connections after an interruption.
+        await admin.raw(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`)
+          .catch(() => admin.raw(`DROP DATABASE IF EXISTS ${scratch}`))
+          .catch((e: Error) => process.stderr.write(`could not drop ${scratch}: ${e.message}\n`));
         await admin.destroy();
       },
     };
@@ -312,15 +315,20 @@ async function memoryChild(): Promise<void> {
   }
 }
 
+/** The memory child running now, so an interruption can end it too. */
+let runningChild: ReturnType<typeof spawn> | null = null;
+
 function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<MemoryRow> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...args], {
       env, stdio: ['ignore', 'pipe', 'inherit'],
     });
+    runningChild = child;
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
     child.on('error', reject);
     child.on('close', (code) => {
+      runningChild = null;
       const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
       if (code !== 0 || !line) return reject(new Error(`memory child ${args.join(' ')} exited with ${code}: ${out.slice(-500)}`));
       resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as MemoryRow);
@@ -586,6 +594,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = os.loadavg();
   const services = await openServices();
+  // Ctrl-C still drops the scratch database.
+  process.once('SIGINT', () => {
+    log('bench: interrupted; dropping the scratch database');
+    runningChild?.kill('SIGTERM');
+    services.close().finally(() => process.exit(130));
+  });
   log(`bench: ${services.describe}; load average ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} on ${os.cpus().length} cores`);
   if (loadAtStart[0] > os.cpus().length / 2) log('bench: the machine is busy: figures will be worse than on an idle machine');
   if (services.mode === 'pglite') log('bench: PGlite mode — figures are not those of a PostgreSQL deployment; set DATABASE_URL and REDIS_URL for them');

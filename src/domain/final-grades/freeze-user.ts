@@ -33,6 +33,8 @@ function messageOf(error: unknown): string {
 export interface FreezeUserOptions {
   freezeRunId?: number | null;
   username?: string;
+  /** False when the caller knows the learner has no failure recorded (saves two writes per learner). */
+  mayHaveFailure?: boolean;
 }
 
 /**
@@ -55,11 +57,9 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
 
   const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
   const written = await ctx.db.transaction(async (trx) => {
-    const existing = await findFinalGrade(trx, userId, run.id, true);
-    if (existing) return { existing, created: null };
     const now = nowOf(ctx);
-    // A concurrent freeze of the same learner (another process) loses on the unique pair and
-    // then compares against the winner's row, so nothing is ever written twice.
+    // The unique (user, run) pair decides: the insert is skipped when a row exists (ours from
+    // before, or a concurrent freeze's), and only then is that row read to compare against.
     const created = await insertFinalGrade(trx, userId, run.id, values, now);
     if (!created) return { existing: await findFinalGrade(trx, userId, run.id), created: null };
     await writeAudit(trx, {
@@ -71,12 +71,12 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
   });
 
   if (written.created) {
-    await clearFailure(ctx.db, ctx.redis, run, userId);
+    if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
     return { outcome: 'frozen', finalGrade: written.created, computed };
   }
   const existing = written.existing!;
   if (sameValues(existing, values)) {
-    await clearFailure(ctx.db, ctx.redis, run, userId);
+    if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
     return { outcome: 'already-frozen', finalGrade: existing, computed };
   }
   return fail('conflict',

@@ -101,7 +101,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       if (options.signal?.aborted) break;
       void workers.add(async () => {
         const username = usernames.get(userId) ?? String(userId);
-        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username }).catch(async (error: unknown) => {
+        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username, mayHaveFailure: failures.has(userId) }).catch(async (error: unknown) => {
           // A bug or a database hiccup for one learner must not end the job, and the learner must
           // still show up as failed (spec E14: the loop goes on).
           const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
