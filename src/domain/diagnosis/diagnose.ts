@@ -9,7 +9,7 @@ import { isOpsError } from '../errors.js';
 import { listFailures } from '../freeze/failed-users.js';
 import { loadCachedGradeData } from '../final-grades/cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from '../final-grades/compute-final-grade.js';
-import { findFinalGrade } from '../final-grades/final-grade-store.js';
+import { findFinalGrade, sameValues } from '../final-grades/final-grade-store.js';
 import { maskSecret } from '../secrets.js';
 import { findLearnerByUsername, type Learner } from '../users.js';
 
@@ -94,7 +94,8 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
   }
 
   const finalGrade = await findFinalGrade(ctx.db, learner.id, run.id);
-  const differs = Boolean(finalGrade && computed && (finalGrade.grade !== computed.grade || finalGrade.passed !== computed.passed || finalGrade.paidOnEdx !== computed.paidOnEdx || finalGrade.status !== 'complete'));
+  const differs = Boolean(finalGrade && computed
+    && !sameValues(finalGrade, { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' }));
   add({ id: 'final-grade', label: 'FinalGrade', outcome: !finalGrade ? 'fail' : differs ? 'warn' : 'ok',
     detail: finalGrade
       ? `${finalGrade.status}, grade ${finalGrade.grade}, passed ${finalGrade.passed}, paid ${finalGrade.paidOnEdx}, updated ${finalGrade.updatedOn.toISOString()}${differs ? ' — differs from the cached edX data' : ''}`
