@@ -33,10 +33,14 @@ async function waitForScreen(pattern: RegExp, timeoutMs = 60_000): Promise<strin
   throw new Error(`screen never showed ${pattern}; it shows:\n${last}`);
 }
 
+// The command line ends by echoing its exit code, so a test can wait for the whole output
+// (the summary table prints after the summary line) instead of racing the first lines of it.
 function shellLine(args: string[]): string {
   const vars = ['GRADEOPS_DATA_DIR', 'GRADEOPS_OPERATOR'].map((k) => `${k}='${env[k]}'`).join(' ');
-  return `env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`;
+  return `env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}; echo "[exit $?]"`;
 }
+
+const FINISHED = /\[exit \d+\]/;
 
 describe.skipIf(!hasTmux())('gradeops in a terminal (tmux)', () => {
   let courseKey: string;
@@ -56,14 +60,17 @@ describe.skipIf(!hasTmux())('gradeops in a terminal (tmux)', () => {
 
   it('shows the course-run list when started with no subcommand', async () => {
     tmux('send-keys', '-t', session, 'clear; ' + shellLine([]), 'Enter');
-    const text = await waitForScreen(/\d+ course runs/);
+    const text = await waitForScreen(FINISHED);
+    expect(text).toMatch(/\d+ course runs/);
     expect(text).toContain('grading status');
     expect(text).toContain('EMBEDDED DEMO');
   });
 
   it('freezes a run with a live progress view and a summary listing the failed learners', async () => {
     tmux('send-keys', '-t', session, 'clear; ' + shellLine(['freeze', courseKey]), 'Enter');
-    const text = await waitForScreen(/stays pending|is complete/);
+    const text = await waitForScreen(FINISHED);
+    expect(text).toMatch(/stays pending|is complete/);
+    expect(text).toContain('[exit 0]'); // failed learners are reported, not an error of the command
     expect(text).toMatch(/Freezing .* — \d+\/\d+ \(100%\)/);
     expect(text).toMatch(/frozen \d+ +failed \d+ +remaining 0/);
     expect(text).toMatch(/bob +│ invalid-credentials/);
@@ -74,7 +81,9 @@ describe.skipIf(!hasTmux())('gradeops in a terminal (tmux)', () => {
     await waitForScreen(/Type the course key/);
     tmux('send-keys', '-t', session, '-l', courseKey);
     tmux('send-keys', '-t', session, 'Enter');
-    const text = await waitForScreen(/undo with: gradeops restore-freeze \d+/);
+    const text = await waitForScreen(FINISHED);
+    expect(text).toContain('[exit 0]');
+    expect(text).toMatch(/undo with: gradeops restore-freeze \d+/);
     expect(text).toMatch(/reverted .* deleted \d+ FinalGrade/);
   });
 });
