@@ -1,15 +1,12 @@
 import type { Db } from '../db.js';
 import type { EdxSettings, Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
-import {
-  cachedEnrollmentCourseKeys, replaceCachedRows, runIdsByCourseKey, stampRefreshTime,
-  type CacheRow, type CacheTable, type RefreshTimeColumn,
-} from './cache-store.js';
+import { cachedEnrollmentCourseKeys, replaceCachedRows, type CacheAnswer } from './cache-store.js';
 import { openUserSession } from './user-token.js';
 
-// spec 2.3: refreshing one learner's cached edX data. Every edX call happens before the write
-// transaction opens: PGlite has one connection, and a transaction held across HTTP would block
-// every other learner's writes for the length of edX's latency.
+// spec 2.3: refreshing one learner's cached edX data. Every edX call happens before the write:
+// PGlite has one connection, and a write held open across HTTP would block every other
+// learner's writes for the length of edX's latency.
 
 export interface GradeCacheRefreshSummary {
   provider: Provider;
@@ -46,22 +43,6 @@ function enrollmentCourseKey(data: EdxObject): string | null {
   return typeof key === 'string' && key ? key : null;
 }
 
-async function toCacheRows(db: Db, provider: Provider, answers: Array<{ key: string; data: EdxObject }>): Promise<CacheRow[]> {
-  const runs = await runIdsByCourseKey(db, provider, answers.map((a) => a.key));
-  return answers.flatMap((a) => {
-    const courseRunId = runs.get(a.key);
-    return courseRunId === undefined ? [] : [{ courseRunId, data: a.data }];
-  });
-}
-
-async function writeCache(db: Db, table: CacheTable, column: RefreshTimeColumn, userId: number, provider: Provider, rows: CacheRow[], now: Date) {
-  return db.transaction(async (trx) => {
-    const result = await replaceCachedRows(trx, table, userId, provider, rows);
-    await stampRefreshTime(trx, userId, column, now);
-    return result;
-  });
-}
-
 /**
  * `update_all_cached_grade_data(user, provider)`, spec 2.3 steps 1–5: token check, then
  * certificates (edX only) and current grades for the course keys of the cached enrollments.
@@ -80,26 +61,24 @@ export async function refreshUserGradeCache(
 
   // spec 2.3 step 4 / E18: MITx Online gets no certificate fetch, delete or timestamp at all.
   if (provider === 'edxorg') {
-    const answers: Array<{ key: string; data: EdxObject }> = [];
+    const answers: CacheAnswer[] = [];
     for (const key of courseKeys) {
       const certificate = await client.getCertificate(social.uid, key);
       // spec 1.4: only verified certificates are ever cached.
-      if (certificate && certificate.certificate_type === 'verified') answers.push({ key: objectCourseKey(certificate, key), data: certificate });
+      if (certificate && certificate.certificate_type === 'verified') answers.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
     }
-    const rows = await toCacheRows(db, provider, answers);
-    const written = await writeCache(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, rows, now);
+    const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, answers, now);
     summary.certificates = written.stored;
     summary.removedCertificates = written.removed;
   }
 
-  const grades: Array<{ key: string; data: EdxObject }> = [];
+  const grades: CacheAnswer[] = [];
   for (const key of courseKeys) {
     const grade = await client.getCurrentGrade(social.uid, key);
-    if (grade) grades.push({ key: objectCourseKey(grade, key), data: grade });
+    if (grade) grades.push({ courseKey: objectCourseKey(grade, key), data: grade });
   }
-  const rows = await toCacheRows(db, provider, grades);
   const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  const written = await writeCache(db, 'dashboard_cachedcurrentgrade', column, userId, provider, rows, now);
+  const written = await replaceCachedRows(db, 'dashboard_cachedcurrentgrade', column, userId, provider, grades, now);
   summary.currentGrades = written.stored;
   summary.removedCurrentGrades = written.removed;
   return summary;
@@ -115,15 +94,14 @@ export async function refreshUserEnrollments(
   const now = options.now ?? new Date();
   const { client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now);
   const enrollments = await client.getEnrollments();
-  const answers = enrollments.flatMap((data) => {
-    const key = enrollmentCourseKey(data);
-    return key ? [{ key, data }] : [];
+  const answers = enrollments.flatMap((data): CacheAnswer[] => {
+    const courseKey = enrollmentCourseKey(data);
+    return courseKey ? [{ courseKey, data }] : [];
   });
-  const rows = await toCacheRows(db, provider, answers);
   const column = provider === 'edxorg' ? 'enrollment' : 'enrollment_mitxonline';
-  const written = await writeCache(db, 'dashboard_cachedenrollment', column, userId, provider, rows, now);
+  const written = await replaceCachedRows(db, 'dashboard_cachedenrollment', column, userId, provider, answers, now);
   return {
-    provider, tokenRefreshed, courseKeys: [...new Set(answers.map((a) => a.key))],
+    provider, tokenRefreshed, courseKeys: [...new Set(answers.map((a) => a.courseKey))],
     enrollments: written.stored, removedEnrollments: written.removed,
   };
 }

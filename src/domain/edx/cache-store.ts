@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import { affectedRows, rawRows, type Db } from '../db.js';
+import { rawRows, type Db } from '../db.js';
 import type { Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
 
@@ -9,11 +8,6 @@ export type CacheTable = 'dashboard_cachedenrollment' | 'dashboard_cachedcertifi
 
 /** The columns of `dashboard_usercacherefreshtime` (spec 1.4). */
 export type RefreshTimeColumn = 'enrollment' | 'certificate' | 'current_grade' | 'enrollment_mitxonline' | 'current_grade_mitxonline';
-
-export interface CacheRow {
-  courseRunId: number;
-  data: EdxObject;
-}
 
 /**
  * spec 2.3 step 4: the course keys of the user's cached enrollments on runs of the backend, read
@@ -30,46 +24,51 @@ export async function cachedEnrollmentCourseKeys(db: Db, userId: number, provide
   return [...new Set(rows.map((r) => r.course_key).filter((k): k is string => Boolean(k)))];
 }
 
-/** Known runs of the backend by course key (spec 1.4: rows exist only for known runs). */
-export async function runIdsByCourseKey(db: Db, provider: Provider, keys: readonly string[]): Promise<Map<string, number>> {
-  if (keys.length === 0) return new Map();
-  const rows = await db('courses_courserun')
-    .whereIn('edx_course_key', [...new Set(keys)])
-    .andWhere('courseware_backend', provider)
-    .select<{ id: number; edx_course_key: string }[]>('id', 'edx_course_key');
-  return new Map(rows.map((r) => [r.edx_course_key, r.id]));
+export interface CacheAnswer {
+  /** The course key edX answered about; answers for keys that are not runs of the backend are dropped (spec 1.4). */
+  courseKey: string;
+  data: EdxObject;
 }
+
+const TABLES: ReadonlySet<string> = new Set<CacheTable>(['dashboard_cachedenrollment', 'dashboard_cachedcertificate', 'dashboard_cachedcurrentgrade']);
+const COLUMNS: ReadonlySet<string> = new Set<RefreshTimeColumn>(['enrollment', 'certificate', 'current_grade', 'enrollment_mitxonline', 'current_grade_mitxonline']);
 
 /**
- * Upserts `rows` and deletes the user's other rows of `table` on runs of the backend: the cache
- * then holds exactly what edX just said (spec 2.3 steps 4–5). Call inside the write transaction.
+ * spec 2.3 steps 4–5 in one statement: upsert what edX just said, delete the user's other rows of
+ * `table` on runs of the backend, and stamp the refresh time. One statement is atomic on its own,
+ * so the freeze path pays one round trip here instead of a run-id lookup and a five-statement
+ * transaction. The last answer for a run wins, and rows go in run order so two concurrent
+ * refreshes of one learner lock them in the same order (no deadlock).
  */
 export async function replaceCachedRows(
-  trx: Knex.Transaction, table: CacheTable, userId: number, provider: Provider, rows: readonly CacheRow[],
+  db: Db, table: CacheTable, column: RefreshTimeColumn, userId: number, provider: Provider, answers: readonly CacheAnswer[], now: Date,
 ): Promise<{ stored: number; removed: number }> {
-  // One upsert cannot touch the same (user, run) twice; the last answer for a run wins. Rows go in
-  // run order so two concurrent refreshes of one learner lock them in the same order (no deadlock).
-  const byRun = new Map<number, EdxObject>();
-  for (const row of rows) byRun.set(row.courseRunId, row.data);
-  if (byRun.size > 0) {
-    await trx(table)
-      .insert([...byRun].sort(([a], [b]) => a - b)
-        .map(([courseRunId, data]) => ({ user_id: userId, course_run_id: courseRunId, data: JSON.stringify(data) })))
-      .onConflict(['user_id', 'course_run_id'])
-      .merge(['data']);
-  }
-  const removed = await trx(table)
-    .where('user_id', userId)
-    .whereIn('course_run_id', trx('courses_courserun').select('id').where('courseware_backend', provider))
-    .whereNotIn('course_run_id', [...byRun.keys()])
-    .del();
-  return { stored: byRun.size, removed: affectedRows(removed) };
-}
-
-/** Upserts the user's refresh-time row, touching only `column` (spec 2.3 step 4). */
-export async function stampRefreshTime(trx: Knex.Transaction, userId: number, column: RefreshTimeColumn, now: Date): Promise<void> {
-  await trx('dashboard_usercacherefreshtime')
-    .insert({ user_id: userId, [column]: now })
-    .onConflict('user_id')
-    .merge([column]);
+  // Identifiers cannot be bound; these two come from closed unions, checked again here.
+  if (!TABLES.has(table) || !COLUMNS.has(column)) throw new Error(`not a cache table/column: ${table}.${column}`);
+  const payload = JSON.stringify(answers.map((a) => ({ key: a.courseKey, data: a.data })));
+  const rows = rawRows<{ stored: string | number; removed: string | number }>(await db.raw(
+    `WITH answers AS (
+       SELECT DISTINCT ON (r.id) r.id AS course_run_id, a.item->'data' AS data
+         FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS a(item, ord)
+         JOIN courses_courserun r ON r.edx_course_key = a.item->>'key' AND r.courseware_backend = ?
+        ORDER BY r.id, a.ord DESC
+     ), stored AS (
+       INSERT INTO ${table} (user_id, course_run_id, data)
+       SELECT ?, course_run_id, data FROM answers ORDER BY course_run_id
+       ON CONFLICT (user_id, course_run_id) DO UPDATE SET data = EXCLUDED.data
+       RETURNING 1
+     ), removed AS (
+       DELETE FROM ${table} t USING courses_courserun r
+        WHERE t.user_id = ? AND r.id = t.course_run_id AND r.courseware_backend = ?
+          AND t.course_run_id NOT IN (SELECT course_run_id FROM answers)
+       RETURNING 1
+     ), stamped AS (
+       INSERT INTO dashboard_usercacherefreshtime (user_id, ${column}) VALUES (?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET ${column} = EXCLUDED.${column}
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM stamped) AS stamped`,
+    [payload, provider, userId, userId, provider, userId, now],
+  ));
+  return { stored: Number(rows[0]!.stored), removed: Number(rows[0]!.removed) };
 }
