@@ -3,6 +3,7 @@ import { resyncFinalGrade } from '../domain/final-grades/resync.js';
 import { contextOf } from './domain-context.js';
 import { runCommand } from './run-command.js';
 import { renderTable } from './table.js';
+import { sideEffectLines, sideEffectSummary } from './side-effects-view.js';
 
 export function registerResync(program: Command): void {
   program.command('resync')
@@ -15,7 +16,7 @@ export function registerResync(program: Command): void {
       const r = await resyncFinalGrade(contextOf(services), username, courseKey, { apply: options.apply });
       const view = (fg: typeof r.before) => (fg ? { grade: fg.grade, passed: fg.passed, courseRunPaidOnEdx: fg.paidOnEdx, status: fg.status } : null);
       if (out.json) {
-        return out.result({ username, courseKey, applied: r.applied, changes: r.changes, before: view(r.before), after: view(r.after), rule: r.computed.rule, explanation: r.computed.explanation });
+        return out.result({ username, courseKey, applied: r.applied, changes: r.changes, before: view(r.before), after: view(r.after), rule: r.computed.rule, explanation: r.computed.explanation, sideEffects: r.sideEffects ? sideEffectSummary(r.sideEffects) : null });
       }
       if (r.changes.length === 0) {
         out.line(`${username}'s FinalGrade in ${courseKey} already matches edX: nothing to change`);
@@ -23,5 +24,6 @@ export function registerResync(program: Command): void {
       }
       out.line(renderTable(['field', 'FinalGrade now', 'from edX'], r.changes.map((c) => [c.field, c.before as string, c.after as string])));
       out.line(r.applied ? `applied: ${username}'s FinalGrade in ${courseKey} now matches edX (audited)` : `not written; run again with --apply to write it`);
+      if (r.sideEffects) for (const line of sideEffectLines(r.sideEffects)) out.line(line);
     }));
 }

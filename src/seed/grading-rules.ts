@@ -1,4 +1,3 @@
-import { pythonRound } from './python-round.js';
 import type { EnrollmentMode } from './edx-payloads.js';
 
 // The seeded FinalGrades and combined grades are what MicroMasters itself would have stored from
@@ -26,12 +25,4 @@ export function computeFinalGrade(courseHasExam: boolean, cached: CachedOutcome)
     return { grade: cached.percent, passed: cached.certificate.status === 'downloadable', paid: true };
   }
   return { grade: cached.percent, passed: false, paid: paidByMode };
-}
-
-export const COURSE_GRADE_WEIGHT = 0.4;
-export const EXAM_GRADE_WEIGHT = 0.6;
-
-/** spec 2.11: round(best_final.grade * 100 * 0.4 + best_exam.score * 0.6, 1), on 0–100. */
-export function combinedGrade(finalGrade: number, examScore: number): number {
-  return pythonRound(finalGrade * 100 * COURSE_GRADE_WEIGHT + examScore * EXAM_GRADE_WEIGHT, 1);
 }

@@ -4,7 +4,8 @@ import { addDays, addHours, addMinutes, iso } from './dates.js';
 import {
   certificateData, currentGradeData, enrollmentData, extraData, type EdxAccount, type EnrollmentMode, type TokenState,
 } from './edx-payloads.js';
-import { combinedGrade, computeFinalGrade, type FinalGradeValues } from './grading-rules.js';
+import { combinedGrade } from '../domain/combined-grades/combined-grade-formula.js';
+import { computeFinalGrade, type FinalGradeValues } from './grading-rules.js';
 import type { Rng } from './prng.js';
 import type { RowBatch } from './row-batch.js';
 

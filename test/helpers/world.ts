@@ -40,6 +40,10 @@ export interface LearnerSpec {
   certificate?: CertificateSpec | null;
   /** Which rows are cached (default: what edX says; certificates only when verified, as a refresh would). */
   cache?: { enrollment?: boolean; grade?: boolean | GradeSpec; certificate?: boolean };
+  /** Give the learner a profiles_profile row (needed for an exam profile). Default: none. */
+  profile?: boolean;
+  /** auth_user.is_active. Default: true. */
+  active?: boolean;
 }
 
 export interface TestLearner {
@@ -71,6 +75,22 @@ export interface RunSpec {
   startDate?: Date | null;
 }
 
+export interface ExamRunSpec {
+  /** Default: 60 days ago. */
+  firstSchedulable?: Date;
+  /** Default: 30 days ago (not schedulable now). */
+  lastSchedulable?: Date;
+  /** Release instant of the exam run's grades. Default: 20 days ago (released). */
+  gradesAvailable?: Date;
+  passingScore?: number;
+}
+
+export interface ExamGradeSpec {
+  score: number;
+  /** Default: score ≥ 50. */
+  passed?: boolean;
+}
+
 export interface TestWorld {
   db: Knex;
   redis: Redis;
@@ -79,9 +99,17 @@ export interface TestWorld {
   programId: number;
   settings: EdxSettings;
   ctx(overrides?: Partial<DomainContext>): DomainContext;
-  addCourse(options?: { exam?: boolean; title?: string }): Promise<number>;
+  addCourse(options?: { exam?: boolean; title?: string; programId?: number }): Promise<number>;
+  /** A program of its own (the world's `programId` collects every course added without one). */
+  addProgram(options?: { title?: string }): Promise<number>;
+  addExamRun(courseId: number, spec?: ExamRunSpec): Promise<number>;
+  /** A grades_proctoredexamgrade row as the importer writes it (spec 2.12); examRunId null: never released. */
+  addExamGrade(userId: number, courseId: number, examRunId: number | null, spec: ExamGradeSpec): Promise<number>;
+  addElectivesSet(programId: number, requiredNumber: number, courseIds: number[]): Promise<number>;
   addRun(spec?: RunSpec): Promise<TestRun>;
   addLearner(run: TestRun, spec?: LearnerSpec): Promise<TestLearner>;
+  /** Enrolls an existing learner (same backend account) in another run: edX state and cache rows as for addLearner. */
+  enrollLearner(learner: TestLearner, run: TestRun, spec?: Pick<LearnerSpec, 'enrollment' | 'grade' | 'certificate' | 'cache'>): Promise<void>;
   addLearners(run: TestRun, count: number, spec?: LearnerSpec | ((i: number) => LearnerSpec)): Promise<TestLearner[]>;
   /** Resets counters and fault knobs of both simulators. */
   resetSimulators(): void;
@@ -107,26 +135,50 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
   const sims = { edxorg, mitxonline };
   const settings = edxSettingsFor({ edxorg: edxorg.baseUrl, mitxonline: mitxonline.baseUrl }, { timeoutMs: options.timeoutMs ?? 300 });
   const now = new Date();
-  const [{ id: programId }] = await db('courses_program').insert({
-    title: unique('Program '), live: true, description: null, financial_aid_availability: false, ga_tracking_id: '',
-    num_required_courses: 1, price: 1000, created_on: now, updated_on: now,
-  }).returning('id');
+  const addProgram: TestWorld['addProgram'] = async ({ title } = {}) => {
+    const [{ id }] = await db('courses_program').insert({
+      title: title ?? unique('Program '), live: true, description: null, financial_aid_availability: false, ga_tracking_id: '',
+      num_required_courses: 1, price: 1000, created_on: now, updated_on: now,
+    }).returning('id');
+    return id;
+  };
+  const programId = await addProgram();
   let position = 0;
 
-  const addCourse: TestWorld['addCourse'] = async ({ exam = false, title } = {}) => {
+  const addExamRun: TestWorld['addExamRun'] = async (courseId, spec = {}) => {
+    const at = new Date();
+    const [{ id }] = await db('exams_examrun').insert({
+      created_on: at, updated_on: at, course_id: courseId, exam_series_code: unique('EX'), edx_exam_course_key: null,
+      description: null, semester: null, date_first_schedulable: spec.firstSchedulable ?? daysFromNow(-60),
+      date_last_schedulable: spec.lastSchedulable ?? daysFromNow(-30),
+      date_first_eligible: '2020-01-01', date_last_eligible: '2020-02-01', date_grades_available: spec.gradesAvailable ?? daysFromNow(-20),
+      passing_score: spec.passingScore ?? 0.5, authorized: false,
+    }).returning('id');
+    return id;
+  };
+
+  const addCourse: TestWorld['addCourse'] = async ({ exam = false, title, programId: inProgram } = {}) => {
     const [{ id }] = await db('courses_course').insert({
-      program_id: programId, position_in_program: position++, edx_key: null, title: title ?? unique('Course '),
+      program_id: inProgram ?? programId, position_in_program: position++, edx_key: null, title: title ?? unique('Course '),
       should_display_progress: true,
     }).returning('id');
-    if (exam) {
-      const at = new Date();
-      await db('exams_examrun').insert({
-        created_on: at, updated_on: at, course_id: id, exam_series_code: unique('EX'), edx_exam_course_key: null,
-        description: null, semester: null, date_first_schedulable: daysFromNow(-60), date_last_schedulable: daysFromNow(-30),
-        date_first_eligible: '2020-01-01', date_last_eligible: '2020-02-01', date_grades_available: daysFromNow(-20),
-        passing_score: 0.5, authorized: false,
-      });
-    }
+    if (exam) await addExamRun(id);
+    return id;
+  };
+
+  const addExamGrade: TestWorld['addExamGrade'] = async (userId, courseId, examRunId, { score, passed = score >= 50 }) => {
+    const at = new Date();
+    const [{ id }] = await db('grades_proctoredexamgrade').insert({
+      created_on: at, updated_on: at, user_id: userId, course_id: courseId, exam_run_id: examRunId, exam_date: at,
+      passing_score: 50, score, grade: passed ? 'pass' : 'fail', client_authorization_id: null,
+      row_data: JSON.stringify({ score: String(score) }), passed, percentage_grade: score / 100,
+    }).returning('id');
+    return id;
+  };
+
+  const addElectivesSet: TestWorld['addElectivesSet'] = async (inProgram, requiredNumber, courseIds) => {
+    const [{ id }] = await db('courses_electivesset').insert({ program_id: inProgram, required_number: requiredNumber, title: unique('Electives ') }).returning('id');
+    for (const courseId of courseIds) await db('courses_electivecourse').insert({ course_id: courseId, electives_set_id: id });
     return id;
   };
 
@@ -143,28 +195,10 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
     return { id, key, backend, courseId };
   };
 
-  const addLearner: TestWorld['addLearner'] = async (run, spec = {}) => {
-    const username = spec.username ?? unique('learner');
-    const uid = `${username}-remote`;
-    const accessToken = `${uid}-access-${unique('t')}-token`;
-    const refreshToken = `${uid}-refresh-token`;
-    const at = new Date();
-    const [{ id }] = await db('auth_user').insert({
-      password: '!', is_superuser: false, username, first_name: '', last_name: '', email: `${username}@example.com`,
-      is_staff: false, is_active: true, date_joined: at,
-    }).returning('id');
+  const enrollLearner: TestWorld['enrollLearner'] = async (learner, run, spec = {}) => {
+    const { id, uid } = learner;
     const sim = world[run.backend];
-    const simUser = sim.addUser({ username: uid, accessToken, accessTokenExpiresAtMs: Date.now() + DAY, refreshToken });
-    if (spec.linked !== false) {
-      const token = spec.token ?? 'fresh';
-      const extraData: Record<string, unknown> = token === 'none' ? { refresh_token: refreshToken }
-        : token === 'needs-refresh' ? { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer' }
-          : { access_token: accessToken, refresh_token: refreshToken, expires_in: 86_400, token_type: 'Bearer', scope: 'read write',
-            auth_time: Math.floor(at.getTime() / 1000), updated_at: at.getTime() / 1000 };
-      await db('social_auth_usersocialauth').insert({
-        user_id: id, provider: run.backend, uid, extra_data: JSON.stringify(extraData), created: at, modified: at,
-      });
-    }
+    const simUser = sim.users.get(uid)!;
     const mode = spec.enrollment === undefined ? 'verified' : spec.enrollment;
     const grade = spec.grade === undefined ? { percent: 0.8, passed: true } : spec.grade;
     const certificate = spec.certificate ?? null;
@@ -191,7 +225,34 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
         await db('dashboard_cachedcertificate').insert({ user_id: id, course_run_id: run.id, data: JSON.stringify(data) });
       }
     }
-    return { id, username, uid, accessToken, refreshToken };
+  };
+
+  const addLearner: TestWorld['addLearner'] = async (run, spec = {}) => {
+    const username = spec.username ?? unique('learner');
+    const uid = `${username}-remote`;
+    const accessToken = `${uid}-access-${unique('t')}-token`;
+    const refreshToken = `${uid}-refresh-token`;
+    const at = new Date();
+    const [{ id }] = await db('auth_user').insert({
+      password: '!', is_superuser: false, username, first_name: '', last_name: '', email: `${username}@example.com`,
+      is_staff: false, is_active: spec.active ?? true, date_joined: at,
+    }).returning('id');
+    if (spec.profile) await db('profiles_profile').insert({ user_id: id, fake_user: false });
+    const sim = world[run.backend];
+    sim.addUser({ username: uid, accessToken, accessTokenExpiresAtMs: Date.now() + DAY, refreshToken });
+    if (spec.linked !== false) {
+      const token = spec.token ?? 'fresh';
+      const extraData: Record<string, unknown> = token === 'none' ? { refresh_token: refreshToken }
+        : token === 'needs-refresh' ? { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer' }
+          : { access_token: accessToken, refresh_token: refreshToken, expires_in: 86_400, token_type: 'Bearer', scope: 'read write',
+            auth_time: Math.floor(at.getTime() / 1000), updated_at: at.getTime() / 1000 };
+      await db('social_auth_usersocialauth').insert({
+        user_id: id, provider: run.backend, uid, extra_data: JSON.stringify(extraData), created: at, modified: at,
+      });
+    }
+    const learner = { id, username, uid, accessToken, refreshToken };
+    await enrollLearner(learner, run, spec);
+    return learner;
   };
 
   const addLearners: TestWorld['addLearners'] = async (run, count, spec) => {
@@ -214,7 +275,7 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
   return {
     db, redis, world, sims, programId, settings,
     ctx: (overrides = {}) => ({ db, redis, edx: settings, operator: 'test-operator', ...overrides }),
-    addCourse, addRun, addLearner, addLearners, resetSimulators,
+    addCourse, addProgram, addExamRun, addExamGrade, addElectivesSet, addRun, addLearner, enrollLearner, addLearners, resetSimulators,
     async close() {
       await Promise.all([edxorg.close(), mitxonline.close()]);
     },

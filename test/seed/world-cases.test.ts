@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inRolledBackTransaction, rawRows } from '../../src/domain/db.js';
 import type { SeedSummary } from '../../src/seed/demo-world.js';
-import { combinedGrade } from '../../src/seed/grading-rules.js';
+import { combinedGrade } from '../../src/domain/combined-grades/combined-grade-formula.js';
 import { seededDb } from './seeded-db.js';
 
 // Every situation the brief and spec sections 2 and 4 ask the demo world to contain, queried from

@@ -5,7 +5,9 @@ import type { Db } from '../db.js';
 
 export type AuditAction =
   | 'freeze-user' | 'freeze-started' | 'freeze-finished' | 'freeze-completed' | 'complete-freeze'
-  | 'revert-freeze' | 'restore-freeze' | 'resync' | 'seed-demo';
+  | 'revert-freeze' | 'restore-freeze' | 'resync' | 'seed-demo'
+  // spec 2.8: the side effects of a FinalGrade save, which gradeops runs itself.
+  | 'combined-final-grade' | 'program-letter' | 'exam-profile' | 'exam-authorization';
 
 export interface AuditEntry {
   operator: string;
@@ -17,6 +19,14 @@ export interface AuditEntry {
   before?: unknown;
   after?: unknown;
   detail?: unknown;
+}
+
+/** Whom an audit row is about: the learner and the course run whose FinalGrade caused the write. */
+export interface AuditSubject {
+  userId: number;
+  username: string | null;
+  courseKey: string;
+  courseRunId: number;
 }
 
 const asJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));

@@ -7,6 +7,8 @@ import { findLearnerByUsername } from '../users.js';
 import { refreshUserGradeCache } from '../edx/cache-refresh.js';
 import { OpsError, isOpsError } from '../errors.js';
 import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
+import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
+import type { SideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { loadCachedGradeData } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
 import { finalGradeForAudit, findFinalGrade, insertFinalGrade, sameValues, type FinalGrade } from './final-grade-store.js';
@@ -16,7 +18,7 @@ import { finalGradeForAudit, findFinalGrade, insertFinalGrade, sameValues, type 
 // and every failure lands on the failed list with its reason, so a run can always complete.
 
 export type FreezeUserResult =
-  | { outcome: 'frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
+  | { outcome: 'frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade; sideEffects: FinalGradeSideEffects }
   | { outcome: 'already-frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
   | { outcome: 'failed'; reason: FailureReason; message: string; existing?: FinalGrade; computed?: ComputedFinalGrade };
 
@@ -35,6 +37,8 @@ export interface FreezeUserOptions {
   username?: string;
   /** False when the caller knows the learner has no failure recorded (saves two writes per learner). */
   mayHaveFailure?: boolean;
+  /** The run's side-effect facts, loaded once by the freeze job (else per call). */
+  sideEffectPlan?: SideEffectPlan;
 }
 
 /**
@@ -72,7 +76,9 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
 
   if (written.created) {
     if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
-    return { outcome: 'frozen', finalGrade: written.created, computed };
+    // spec 2.8: what MicroMasters' signals do once the new FinalGrade is committed (never throws).
+    const sideEffects = await applyFinalGradeSideEffects(ctx, run, written.created, { created: true, plan: options.sideEffectPlan, username: options.username });
+    return { outcome: 'frozen', finalGrade: written.created, computed, sideEffects };
   }
   const existing = written.existing!;
   if (sameValues(existing, values)) {

@@ -4,6 +4,7 @@ import { writeAudit } from '../audit/audit-log.js';
 import { findCourseRunByKey } from '../course-runs/course-run-store.js';
 import { refreshUserGradeCache, type GradeCacheRefreshSummary } from '../edx/cache-refresh.js';
 import { clearFailure } from '../freeze/failed-users.js';
+import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
 import { findLearnerByUsername } from '../users.js';
 import { loadCachedGradeData } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
@@ -28,6 +29,8 @@ export interface ResyncResult {
   after: FinalGrade | null;
   changes: FieldChange[];
   applied: boolean;
+  /** What the save caused (spec 2.8); null when nothing was written. */
+  sideEffects: FinalGradeSideEffects | null;
 }
 
 function diff(before: FinalGrade | null, computed: ComputedFinalGrade): FieldChange[] {
@@ -48,9 +51,9 @@ export async function resyncFinalGrade(ctx: DomainContext, username: string, cou
   const before = await findFinalGrade(ctx.db, learner.id, run.id);
   const changes = diff(before, computed);
   const base = { username, courseKey, refresh, computed, before, changes };
-  if (!options.apply || changes.length === 0) return { ...base, after: before, applied: false };
+  if (!options.apply || changes.length === 0) return { ...base, after: before, applied: false, sideEffects: null };
 
-  const after = await ctx.db.transaction(async (trx) => {
+  const { after, created } = await ctx.db.transaction(async (trx) => {
     const current = await findFinalGrade(trx, learner.id, run.id, true);
     const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
     const now = nowOf(ctx);
@@ -59,8 +62,10 @@ export async function resyncFinalGrade(ctx: DomainContext, username: string, cou
       operator: ctx.operator, action: 'resync', courseKey, courseRunId: run.id, userId: learner.id, username,
       before: finalGradeForAudit(current), after: finalGradeForAudit(saved), detail: { rule: computed.rule, inputs: computed.inputs, changes },
     });
-    return saved;
+    return { after: saved, created: current === null };
   });
   await clearFailure(ctx.db, ctx.redis, run, learner.id);
-  return { ...base, after, applied: true };
+  // spec 2.8: a FinalGrade save (update, or create when there was none) has side effects.
+  const sideEffects = after ? await applyFinalGradeSideEffects(ctx, run, after, { created, username }) : null;
+  return { ...base, after, applied: true, sideEffects };
 }

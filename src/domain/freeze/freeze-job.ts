@@ -8,6 +8,7 @@ import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-st
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
 import { freezeUserOnRun } from '../final-grades/freeze-user.js';
+import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
 import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
 import { FreezeEmitter } from './freeze-events.js';
@@ -69,6 +70,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       return { ...(await countsOf(ctx, run)), courseKey, status: 'complete', outcome: 'completed', frozenThisRun: 0, durationMs: Date.now() - started, freezeRunId: null };
     }
 
+    // Loaded once for every learner: the course's exam runs and the program's requirements (spec 2.8).
+    const sideEffectPlan = await loadSideEffectPlan(ctx.db, run);
     const concurrency = Math.max(1, options.concurrency ?? 8);
     const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
     const usernames = await usernamesById(ctx.db, queue);
@@ -101,7 +104,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       if (options.signal?.aborted) break;
       void workers.add(async () => {
         const username = usernames.get(userId) ?? String(userId);
-        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username, mayHaveFailure: failures.has(userId) }).catch(async (error: unknown) => {
+        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan }).catch(async (error: unknown) => {
           // A bug or a database hiccup for one learner must not end the job, and the learner must
           // still show up as failed (spec E14: the loop goes on).
           const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
@@ -112,6 +115,9 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
           progress.failed++;
           events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
         } else {
+          if (result.outcome === 'frozen') {
+            for (const e of result.sideEffects.errors) events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
+          }
           progress.frozen++;
           events.emit('freeze:user-frozen', { userId, username, grade: result.finalGrade.grade ?? 0, passed: result.finalGrade.passed, alreadyFrozen: result.outcome === 'already-frozen' });
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { combinedGrade } from '../../src/seed/grading-rules.js';
-import { pythonRound } from '../../src/seed/python-round.js';
+import { combinedGrade } from '../../src/domain/combined-grades/combined-grade-formula.js';
+import { pythonRound } from '../../src/domain/combined-grades/python-round.js';
 
 describe('pythonRound', () => {
   it('rounds the exact binary value with ties to even, like Python (spec 0)', () => {
