@@ -31,8 +31,9 @@ export interface AuditSubject {
 
 const asJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
-export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db('gradeops_audit_log').insert({
+/** The gradeops_audit_log row of an entry (for stores that write it inside a larger statement). */
+export function auditRow(entry: AuditEntry): Record<string, string | number | null> {
+  return {
     operator: entry.operator,
     action: entry.action,
     course_key: entry.courseKey ?? null,
@@ -42,7 +43,11 @@ export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
     data_before: asJson(entry.before),
     data_after: asJson(entry.after),
     detail: asJson(entry.detail),
-  });
+  };
+}
+
+export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await db('gradeops_audit_log').insert(auditRow(entry));
 }
 
 export interface AuditRow {

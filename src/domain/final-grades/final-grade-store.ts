@@ -1,4 +1,5 @@
-import type { Db } from '../db.js';
+import { auditRow, type AuditEntry } from '../audit/audit-log.js';
+import { rawRows, type Db } from '../db.js';
 
 export type FinalGradeStatus = 'pending' | 'complete';
 
@@ -49,6 +50,42 @@ export async function insertFinalGrade(db: Db, userId: number, courseRunId: numb
     course_run_paid_on_edx: values.paidOnEdx, created_on: now, updated_on: now,
   }).onConflict(['user_id', 'course_run_id']).ignore().returning('*');
   return row ? rowToFinalGrade(row) : null;
+}
+
+// Parameters of an INSERT … SELECT carry no type of their own; these casts give them the columns'.
+const AUDIT_COLUMN_TYPES: Record<string, string> = { course_run_id: 'integer', user_id: 'integer', data_before: 'jsonb', data_after: 'jsonb', detail: 'jsonb' };
+
+/**
+ * `insertFinalGrade` and its gradeops audit row in one statement (atomic on its own): the freeze
+ * path's write costs one round trip instead of BEGIN, insert, audit, COMMIT. The audit row is
+ * written only when the FinalGrade was; `audit.after` gets the new row's id added.
+ */
+export async function insertFinalGradeAudited(
+  db: Db, userId: number, courseRunId: number, values: FinalGradeValues, now: Date, audit: AuditEntry,
+): Promise<FinalGrade | null> {
+  const row = auditRow(audit);
+  const columns = Object.keys(row);
+  const rows = rawRows<Record<string, unknown>>(await db.raw(
+    `WITH created AS (
+       INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, course_run_id) DO NOTHING
+       RETURNING *
+     ), audited AS (
+       INSERT INTO gradeops_audit_log (${columns.join(', ')})
+       SELECT ${columns.map((c) => (c === 'data_after' ? "?::jsonb || jsonb_build_object('id', created.id)" : `?::${AUDIT_COLUMN_TYPES[c] ?? 'text'}`)).join(', ')}
+         FROM created
+     )
+     SELECT * FROM created`,
+    [userId, courseRunId, values.grade, values.passed, values.status, values.paidOnEdx, now, now, ...columns.map((c) => row[c] ?? null)],
+  ));
+  return rows[0] ? rowToFinalGrade(rows[0]) : null;
+}
+
+/** What `finalGradeForAudit` will say of a FinalGrade about to be inserted, but its id. */
+export function newFinalGradeForAudit(userId: number, courseRunId: number, values: FinalGradeValues, now: Date): Record<string, unknown> {
+  const { id: _id, ...rest } = finalGradeForAudit({ id: 0, userId, courseRunId, ...values, createdOn: now, updatedOn: now })!;
+  return rest;
 }
 
 export async function updateFinalGrade(db: Db, id: number, values: FinalGradeValues, now: Date): Promise<FinalGrade> {

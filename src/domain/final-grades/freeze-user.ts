@@ -1,6 +1,5 @@
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
-import { writeAudit } from '../audit/audit-log.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { findLearnerByUsername } from '../users.js';
@@ -11,7 +10,7 @@ import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade
 import type { SideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { loadCachedGradeData } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
-import { finalGradeForAudit, findFinalGrade, insertFinalGrade, sameValues, type FinalGrade } from './final-grade-store.js';
+import { findFinalGrade, insertFinalGradeAudited, newFinalGradeForAudit, sameValues, type FinalGrade } from './final-grade-store.js';
 
 // spec 2.5, corrected by 5b: refresh, compute, create the complete FinalGrade. A differing
 // existing FinalGrade is a `conflict` failure (never overwritten: resync is the tool for it),
@@ -60,19 +59,16 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
   }
 
   const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
-  const written = await ctx.db.transaction(async (trx) => {
-    const now = nowOf(ctx);
-    // The unique (user, run) pair decides: the insert is skipped when a row exists (ours from
-    // before, or a concurrent freeze's), and only then is that row read to compare against.
-    const created = await insertFinalGrade(trx, userId, run.id, values, now);
-    if (!created) return { existing: await findFinalGrade(trx, userId, run.id), created: null };
-    await writeAudit(trx, {
-      operator: ctx.operator, action: 'freeze-user', courseKey: run.courseKey, courseRunId: run.id, userId,
-      username: options.username ?? null, before: null, after: finalGradeForAudit(created),
-      detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
-    });
-    return { existing: null, created };
+  const now = nowOf(ctx);
+  // The unique (user, run) pair decides: the insert (with its audit row, in the same statement) is
+  // skipped when a row exists (ours from before, or a concurrent freeze's), and only then is that
+  // row read to compare against.
+  const created = await insertFinalGradeAudited(ctx.db, userId, run.id, values, now, {
+    operator: ctx.operator, action: 'freeze-user', courseKey: run.courseKey, courseRunId: run.id, userId,
+    username: options.username ?? null, before: null, after: newFinalGradeForAudit(userId, run.id, values, now),
+    detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
   });
+  const written = created ? { existing: null, created } : { existing: await findFinalGrade(ctx.db, userId, run.id), created: null };
 
   if (written.created) {
     if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
