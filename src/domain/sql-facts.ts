@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { rawRows, type Db } from './db.js';
+import { preparedRows, type Db } from './db.js';
 
 /** A scalar SQL expression (one json value) with its positional `?` bindings. */
 export interface SqlFragment {
@@ -22,6 +22,6 @@ export async function readFacts<K extends string>(db: Db, fragments: Partial<Rec
   if (entries.length === 0) return {};
   for (const [name] of entries) if (!/^[a-z][a-zA-Z]*$/.test(name)) throw new Error(`bad fact name ${name}`);
   const sql = `SELECT ${entries.map(([name, f]) => `(${f.sql}) AS "${name}"`).join(', ')}`;
-  const [row] = rawRows<Record<string, unknown>>(await db.raw(sql, entries.flatMap(([, f]) => f.bindings)));
+  const [row] = await preparedRows<Record<string, unknown>>(db, sql, entries.flatMap(([, f]) => f.bindings));
   return Object.fromEntries(entries.map(([name]) => [name, row?.[name] ?? null])) as Partial<Record<K, unknown>>;
 }

@@ -1,4 +1,4 @@
-import { rawRows, type Db } from '../db.js';
+import { preparedRows, type Db } from '../db.js';
 import type { Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
 
@@ -14,13 +14,13 @@ export type RefreshTimeColumn = 'enrollment' | 'certificate' | 'current_grade' |
  * from the enrollment data as the reference does, with the run's own key as the last resort.
  */
 export async function cachedEnrollmentCourseKeys(db: Db, userId: number, provider: Provider): Promise<string[]> {
-  const rows = rawRows<{ course_key: string | null }>(await db.raw(
+  const rows = await preparedRows<{ course_key: string | null }>(db,
     `SELECT COALESCE(NULLIF(e.data->'course_details'->>'course_id', ''), NULLIF(e.data->>'course_id', ''), r.edx_course_key) AS course_key
        FROM dashboard_cachedenrollment e JOIN courses_courserun r ON r.id = e.course_run_id
       WHERE e.user_id = ? AND r.courseware_backend = ?
       ORDER BY r.id`,
     [userId, provider],
-  ));
+  );
   return [...new Set(rows.map((r) => r.course_key).filter((k): k is string => Boolean(k)))];
 }
 
@@ -46,7 +46,7 @@ export async function replaceCachedRows(
   // Identifiers cannot be bound; these two come from closed unions, checked again here.
   if (!TABLES.has(table) || !COLUMNS.has(column)) throw new Error(`not a cache table/column: ${table}.${column}`);
   const payload = JSON.stringify(answers.map((a) => ({ key: a.courseKey, data: a.data })));
-  const rows = rawRows<{ stored: string | number; removed: string | number }>(await db.raw(
+  const rows = await preparedRows<{ stored: string | number; removed: string | number }>(db,
     `WITH answers AS (
        SELECT DISTINCT ON (r.id) r.id AS course_run_id, a.item->'data' AS data
          FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS a(item, ord)
@@ -69,6 +69,6 @@ export async function replaceCachedRows(
      )
      SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM stamped) AS stamped`,
     [payload, provider, userId, userId, provider, userId, now],
-  ));
+  );
   return { stored: Number(rows[0]!.stored), removed: Number(rows[0]!.removed) };
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../db.js';
+import { preparedRows, type Db } from '../db.js';
 import type { Provider } from './edx-settings.js';
 import type { ExtraData } from './token-refresh.js';
 
@@ -32,9 +32,10 @@ function rowToSocialAuth(row: SocialAuthRow): SocialAuth {
 }
 
 export async function findSocialAuth(db: Db, userId: number, provider: Provider): Promise<SocialAuth | null> {
-  const row = await db<SocialAuthRow>('social_auth_usersocialauth')
-    .where({ user_id: userId, provider })
-    .first('id', 'user_id', 'provider', 'uid', 'extra_data');
+  // Once per learner in every freeze: a prepared statement (see preparedRows).
+  const [row] = await preparedRows<SocialAuthRow>(db,
+    'SELECT id, user_id, provider, uid, extra_data FROM social_auth_usersocialauth WHERE user_id = ? AND provider = ? LIMIT 1',
+    [userId, provider]);
   return row ? rowToSocialAuth(row) : null;
 }
 

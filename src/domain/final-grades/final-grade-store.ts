@@ -1,5 +1,5 @@
 import { auditRow, type AuditEntry } from '../audit/audit-log.js';
-import { rawRows, type Db } from '../db.js';
+import { preparedRows, type Db } from '../db.js';
 
 export type FinalGradeStatus = 'pending' | 'complete';
 
@@ -65,7 +65,7 @@ export async function insertFinalGradeAudited(
 ): Promise<FinalGrade | null> {
   const row = auditRow(audit);
   const columns = Object.keys(row);
-  const rows = rawRows<Record<string, unknown>>(await db.raw(
+  const rows = await preparedRows<Record<string, unknown>>(db,
     `WITH created AS (
        INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -78,7 +78,7 @@ export async function insertFinalGradeAudited(
      )
      SELECT * FROM created`,
     [userId, courseRunId, values.grade, values.passed, values.status, values.paidOnEdx, now, now, ...columns.map((c) => row[c] ?? null)],
-  ));
+  );
   return rows[0] ? rowToFinalGrade(rows[0]) : null;
 }
 
