@@ -1,7 +1,7 @@
 import type { Db } from '../db.js';
 import type { EdxSettings, Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
-import { cachedEnrollmentCourseKeys, replaceCachedRows, type CacheAnswer } from './cache-store.js';
+import { loadRefreshInputs, replaceCachedRows, type CacheAnswer } from './cache-store.js';
 import { openUserSession } from './user-token.js';
 
 // spec 2.3: refreshing one learner's cached edX data. Every edX call happens before the write:
@@ -53,8 +53,9 @@ export async function refreshUserGradeCache(
   db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
 ): Promise<GradeCacheRefreshSummary> {
   const now = options.now ?? new Date();
-  const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now);
-  const courseKeys = await cachedEnrollmentCourseKeys(db, userId, provider);
+  const inputs = await loadRefreshInputs(db, userId, provider);
+  const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now, inputs);
+  const { courseKeys } = inputs;
   const summary: GradeCacheRefreshSummary = {
     provider, tokenRefreshed, courseKeys, certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0,
   };

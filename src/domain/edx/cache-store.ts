@@ -1,6 +1,7 @@
 import { preparedRows, type Db } from '../db.js';
 import type { Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
+import { rowToSocialAuth, type SocialAuth, type SocialAuthRow } from './social-auth-store.js';
 
 // The edX cache tables of spec 1.4: one row per (user, course run), `data` = the raw edX object.
 
@@ -9,19 +10,32 @@ export type CacheTable = 'dashboard_cachedenrollment' | 'dashboard_cachedcertifi
 /** The columns of `dashboard_usercacherefreshtime` (spec 1.4). */
 export type RefreshTimeColumn = 'enrollment' | 'certificate' | 'current_grade' | 'enrollment_mitxonline' | 'current_grade_mitxonline';
 
+export interface RefreshInputs {
+  social: SocialAuth | null;
+  /** The course keys to ask edX about (spec 2.3 step 4). */
+  courseKeys: string[];
+}
+
 /**
- * spec 2.3 step 4: the course keys of the user's cached enrollments on runs of the backend, read
- * from the enrollment data as the reference does, with the run's own key as the last resort.
+ * What a grade refresh starts from, in one round trip (it runs once per learner in every freeze):
+ * the learner's social-auth row for the backend, and the course keys of their cached enrollments
+ * on runs of the backend, read from the enrollment data as the reference does, with the run's own
+ * key as the last resort.
  */
-export async function cachedEnrollmentCourseKeys(db: Db, userId: number, provider: Provider): Promise<string[]> {
-  const rows = await preparedRows<{ course_key: string | null }>(db,
-    `SELECT COALESCE(NULLIF(e.data->'course_details'->>'course_id', ''), NULLIF(e.data->>'course_id', ''), r.edx_course_key) AS course_key
-       FROM dashboard_cachedenrollment e JOIN courses_courserun r ON r.id = e.course_run_id
-      WHERE e.user_id = ? AND r.courseware_backend = ?
-      ORDER BY r.id`,
-    [userId, provider],
-  );
-  return [...new Set(rows.map((r) => r.course_key).filter((k): k is string => Boolean(k)))];
+export async function loadRefreshInputs(db: Db, userId: number, provider: Provider): Promise<RefreshInputs> {
+  const [row] = await preparedRows<{ social: SocialAuthRow | null; course_keys: Array<string | null> | null }>(db,
+    `SELECT (SELECT row_to_json(s) FROM (
+               SELECT id, user_id, provider, uid, extra_data FROM social_auth_usersocialauth WHERE user_id = ? AND provider = ? LIMIT 1
+             ) s) AS social,
+            (SELECT json_agg(k.course_key ORDER BY k.run_id) FROM (
+               SELECT r.id AS run_id,
+                      COALESCE(NULLIF(e.data->'course_details'->>'course_id', ''), NULLIF(e.data->>'course_id', ''), r.edx_course_key) AS course_key
+                 FROM dashboard_cachedenrollment e JOIN courses_courserun r ON r.id = e.course_run_id
+                WHERE e.user_id = ? AND r.courseware_backend = ?
+             ) k) AS course_keys`,
+    [userId, provider, userId, provider]);
+  const keys = (row?.course_keys ?? []).filter((k): k is string => Boolean(k));
+  return { social: row?.social ? rowToSocialAuth(row.social) : null, courseKeys: [...new Set(keys)] };
 }
 
 export interface CacheAnswer {

@@ -13,7 +13,7 @@ export interface SocialAuth {
   extraData: ExtraData;
 }
 
-interface SocialAuthRow {
+export interface SocialAuthRow {
   id: number | string;
   user_id: number;
   provider: Provider;
@@ -21,7 +21,7 @@ interface SocialAuthRow {
   extra_data: unknown;
 }
 
-function rowToSocialAuth(row: SocialAuthRow): SocialAuth {
+export function rowToSocialAuth(row: SocialAuthRow): SocialAuth {
   // Very old social_django rows may hold the JSON as a jsonb string rather than an object.
   let extra = row.extra_data;
   if (typeof extra === 'string') {

@@ -14,9 +14,12 @@ export interface UserEdxSession {
   tokenRefreshed: boolean;
 }
 
-export async function openUserSession(db: Db, settings: EdxSettings, userId: number, provider: Provider, now: Date): Promise<UserEdxSession> {
+/** `preloaded`: the social-auth row when the caller read it already (null: the learner has none). */
+export async function openUserSession(
+  db: Db, settings: EdxSettings, userId: number, provider: Provider, now: Date, preloaded?: { social: SocialAuth | null },
+): Promise<UserEdxSession> {
   const baseUrl = baseUrlFor(settings, provider);
-  const social = await findSocialAuth(db, userId, provider);
+  const social = preloaded ? preloaded.social : await findSocialAuth(db, userId, provider);
   if (!social) {
     throw new OpsError('no-social-auth', `user ${userId} has no ${serviceName(provider)} account linked (no ${provider} social-auth row)`,
       `the learner must log in to MicroMasters with ${serviceName(provider)} once, then refresh again`);
