@@ -58,7 +58,9 @@ const AUDIT_COLUMN_TYPES: Record<string, string> = { course_run_id: 'integer', u
 /**
  * `insertFinalGrade` and its gradeops audit row in one statement (atomic on its own): the freeze
  * path's write costs one round trip instead of BEGIN, insert, audit, COMMIT. The audit row is
- * written only when the FinalGrade was; `audit.after` gets the new row's id added.
+ * written only when the FinalGrade was; `audit.after` gets the new row's id added. It returns named
+ * columns, not `*`: a prepared statement fails ("cached plan must not change result type") if a
+ * MicroMasters migration adds a column while gradeops runs.
  */
 export async function insertFinalGradeAudited(
   db: Db, userId: number, courseRunId: number, values: FinalGradeValues, now: Date, audit: AuditEntry,
@@ -70,7 +72,7 @@ export async function insertFinalGradeAudited(
        INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (user_id, course_run_id) DO NOTHING
-       RETURNING *
+       RETURNING id, user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on
      ), audited AS (
        INSERT INTO gradeops_audit_log (${columns.join(', ')})
        SELECT ${columns.map((c) => (c === 'data_after' ? "?::jsonb || jsonb_build_object('id', created.id)" : `?::${AUDIT_COLUMN_TYPES[c] ?? 'text'}`)).join(', ')}
