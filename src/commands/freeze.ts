@@ -31,6 +31,8 @@ export function printFreezeSummary(out: Output, s: FreezeJobSummary): void {
   }
 }
 
+const MAX_WARNINGS_SHOWN = 10;
+
 export function registerFreeze(program: Command): void {
   program.command('freeze')
     .description('freeze the final grades of a course run (foreground job; Ctrl-C stops cleanly and the next run resumes)')
@@ -61,10 +63,16 @@ export function registerFreeze(program: Command): void {
         events.on('freeze:user-failed', (e) => out.note(`failed ${e.username}: ${e.reason}`));
         events.on('freeze:progress', (p) => out.note(`progress ${p.done}/${p.queued} frozen ${p.frozen} failed ${p.failed} ${p.ratePerSecond}/s eta ${p.etaSeconds ?? '-'}s`));
       }
-      events.on('freeze:warning', (w) => out.note(`warning: ${w.message}`));
+      // A failing side effect warns once per learner; past a screenful they are only counted.
+      let warnings = 0;
+      events.on('freeze:warning', (w) => {
+        warnings += 1;
+        if (warnings <= MAX_WARNINGS_SHOWN) (view ? view.note(`warning: ${w.message}`) : out.note(`warning: ${w.message}`));
+      });
       try {
         const summary = await runFreezeJob(ctx, courseKey, { concurrency, retryFailed: options.retryFailed, signal: abort.signal, events, publishEveryMs: view ? 100 : 2_000 });
         view?.stop();
+        if (warnings > MAX_WARNINGS_SHOWN) out.note(`warning: ${warnings - MAX_WARNINGS_SHOWN} more warning(s) not shown (the learners are frozen; the warnings above show the side effects' errors)`);
         if (out.json) {
           out.result({
             courseKey: summary.courseKey, status: summary.status, outcome: summary.outcome, eligible: summary.eligible,
