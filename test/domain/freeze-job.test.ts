@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FreezeEmitter, type FreezeEvents } from '../../src/domain/freeze/freeze-events.js';
@@ -7,6 +8,7 @@ import { getFreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { completeFreeze } from '../../src/domain/freeze/complete-freeze.js';
 import { acquireFreezeLock } from '../../src/domain/freeze/freeze-lock.js';
 import { revertFreeze } from '../../src/domain/final-grades/revert.js';
+import { freezeOneUser } from '../../src/domain/final-grades/freeze-user.js';
 import {
   createTestWorld, daysFromNow, failedListOf, finalGradesOf, gradingStatusOf, insertFinalGrade, opsErrorOf,
   type LearnerSpec, type TestLearner, type TestRun, type TestWorld,
@@ -444,5 +446,44 @@ describe('interruption', () => {
     expect(summary).toMatchObject({ outcome: 'interrupted', status: 'pending', frozenThisRun: 0 });
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(0);
     expect(w.sims.edxorg.stats.requests).toBe(0);
+  });
+});
+
+describe('edX unreachable (brief: "edX down" is one clear error and loses nothing)', () => {
+  /** A loopback URL where nothing listens: connections are refused. */
+  async function refusedUrl(): Promise<string> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}/`;
+  }
+
+  it('stops the job with one error naming the setting, puts nobody on the failed list, and the next run resumes', async () => {
+    const { run } = await runWith(6);
+    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl() } } });
+    const error = await opsErrorOf(runFreezeJob(down, run.key, { concurrency: 2 }));
+    expect(error.code).toBe('edx-unreachable');
+    expect(error.message).toMatch(/cannot reach edX .*no learner was put on the failed list/);
+    expect(error.hint).toMatch(/EDXORG_CALLBACK_URL.*run freeze again/);
+    expect(await failedListOf(w.redis, run.key)).toEqual([]);
+    const status = await getFreezeStatus(w.ctx(), run.key);
+    expect(status).toMatchObject({ status: 'pending', frozen: 0, remaining: 6, running: false });
+    expect(status.failed).toHaveLength(0);
+    expect(await w.db('gradeops_freeze_run').where({ course_run_id: run.id }).pluck('outcome')).toEqual(['interrupted']);
+
+    // Had the learners gone on the failed list, this re-run would complete the run without them.
+    const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 2 });
+    expect(summary).toMatchObject({ outcome: 'completed', status: 'complete', frozen: 6, frozenThisRun: 6 });
+    expect(summary.failed).toHaveLength(0);
+  });
+
+  it('freezing one learner throws the same error and records no failure', async () => {
+    const { run, learners } = await runWith(1);
+    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl() } } });
+    const error = await opsErrorOf(freezeOneUser(down, learners[0]!.username, run.key));
+    expect(error.code).toBe('edx-unreachable');
+    expect(await failedListOf(w.redis, run.key)).toEqual([]);
+    expect(await w.db('gradeops_freeze_failure').where({ course_run_id: run.id })).toHaveLength(0);
   });
 });

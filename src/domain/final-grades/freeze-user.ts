@@ -27,6 +27,11 @@ function reasonOf(error: unknown): FailureReason {
   return isOpsError(error) && REASONS.has(error.code) ? (error.code as FailureReason) : 'internal';
 }
 
+/** A refused connection, DNS failure or network error after retries: edX is down or misconfigured. */
+export function isEdxOutage(error: unknown): error is OpsError {
+  return isOpsError(error) && error.code === 'edx-unreachable';
+}
+
 function messageOf(error: unknown): string {
   return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
 }
@@ -55,6 +60,9 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
     await refreshUserGradeCache(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
     computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, userId, run.id));
   } catch (error) {
+    // edX not answering at all is about edX, not the learner: putting them on the failed list
+    // would let the next run complete without them (spec 2.6 re-run), so it ends the job instead.
+    if (isEdxOutage(error)) throw error;
     return fail(reasonOf(error), messageOf(error));
   }
 

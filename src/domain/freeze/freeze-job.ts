@@ -7,7 +7,8 @@ import { toCount } from '../db.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
-import { freezeUserOnRun } from '../final-grades/freeze-user.js';
+import { freezeUserOnRun, isEdxOutage } from '../final-grades/freeze-user.js';
+import { OpsError } from '../errors.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
 import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
@@ -98,19 +99,29 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
 
     const workers = new PQueue({ concurrency });
     const stop = () => workers.clear();
+    // Set when edX stops answering at all: the job stops like an interruption, and the learners
+    // it hit stay in "remaining", not on the failed list.
+    let outage: OpsError | null = null;
     options.signal?.addEventListener('abort', stop, { once: true });
     await publish(true);
     for (const userId of queue) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted || outage) break;
       void workers.add(async () => {
+        if (outage) return;
         const username = usernames.get(userId) ?? String(userId);
         const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan }).catch(async (error: unknown) => {
+          if (isEdxOutage(error)) {
+            outage ??= error;
+            stop();
+            return null;
+          }
           // A bug or a database hiccup for one learner must not end the job, and the learner must
           // still show up as failed (spec E14: the loop goes on).
           const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
           await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
           return failure;
         });
+        if (!result) return;
         if (result.outcome === 'failed') {
           progress.failed++;
           events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
@@ -131,7 +142,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     await workers.onIdle();
     options.signal?.removeEventListener('abort', stop);
 
-    const interrupted = Boolean(options.signal?.aborted) && progress.done < progress.queued;
+    const interrupted = Boolean(outage) || (Boolean(options.signal?.aborted) && progress.done < progress.queued);
     progress.state = interrupted ? 'interrupted' : 'finished';
     await publish(true);
     let status: 'pending' | 'complete' = 'pending';
@@ -141,6 +152,12 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     }
     await finishRunRecord(ctx, freezeRunId, interrupted ? 'interrupted' : 'finished', progress);
     events.emit('freeze:finished', { courseKey, outcome: interrupted ? 'interrupted' : 'finished', progress: { ...progress } });
+    if (outage) {
+      const failedOutage: OpsError = outage;
+      throw new OpsError('edx-unreachable',
+        `${failedOutage.message}; the freeze of ${courseKey} stopped after freezing ${progress.frozen} learner(s), and no learner was put on the failed list for it`,
+        `${failedOutage.hint}, then run freeze again: it resumes with the learners left`, { cause: failedOutage });
+    }
     const counts = await countsOf(ctx, run);
     return {
       ...counts, courseKey, status, frozenThisRun: progress.frozen, durationMs: Date.now() - started, freezeRunId,
