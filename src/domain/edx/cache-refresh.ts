@@ -43,46 +43,77 @@ function enrollmentCourseKey(data: EdxObject): string | null {
   return typeof key === 'string' && key ? key : null;
 }
 
+/** What edX said for one learner, fetched but not yet written to the cache tables. */
+export interface FetchedGradeData {
+  userId: number;
+  provider: Provider;
+  tokenRefreshed: boolean;
+  courseKeys: string[];
+  /** Verified certificates (null for MITx Online: no certificate is fetched, deleted or stamped, spec 2.3 step 4 / E18). */
+  certificates: CacheAnswer[] | null;
+  currentGrades: CacheAnswer[];
+}
+
 /**
- * `update_all_cached_grade_data(user, provider)`, spec 2.3 steps 1–5: token check, then
- * certificates (edX only) and current grades for the course keys of the cached enrollments.
- * A 4xx for one key skips it, so that run's cached row is deleted (spec 3.6); a 5xx, timeout or
- * bad answer throws before anything is written for that step.
+ * The edX half of `update_all_cached_grade_data(user, provider)`, spec 2.3 steps 1–5: token check
+ * (a refreshed token is written back at once, edX may have rotated it), then certificates (edX
+ * only) and current grades for the course keys of the cached enrollments. A 4xx for one key skips
+ * it, so that run's cached row will be deleted (spec 3.6); a 5xx, timeout or bad answer throws.
  */
-export async function refreshUserGradeCache(
+export async function fetchUserGradeData(
   db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
-): Promise<GradeCacheRefreshSummary> {
+): Promise<FetchedGradeData> {
   const now = options.now ?? new Date();
   const inputs = await loadRefreshInputs(db, userId, provider);
   const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now, inputs);
   const { courseKeys } = inputs;
-  const summary: GradeCacheRefreshSummary = {
-    provider, tokenRefreshed, courseKeys, certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0,
-  };
 
-  // spec 2.3 step 4 / E18: MITx Online gets no certificate fetch, delete or timestamp at all.
+  let certificates: CacheAnswer[] | null = null;
   if (provider === 'edxorg') {
-    const answers: CacheAnswer[] = [];
+    certificates = [];
     for (const key of courseKeys) {
       const certificate = await client.getCertificate(social.uid, key);
       // spec 1.4: only verified certificates are ever cached.
-      if (certificate && certificate.certificate_type === 'verified') answers.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
+      if (certificate && certificate.certificate_type === 'verified') certificates.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
     }
-    const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, answers, now);
+  }
+  const currentGrades: CacheAnswer[] = [];
+  for (const key of courseKeys) {
+    const grade = await client.getCurrentGrade(social.uid, key);
+    if (grade) currentGrades.push({ courseKey: objectCourseKey(grade, key), data: grade });
+  }
+  return { userId, provider, tokenRefreshed, courseKeys, certificates, currentGrades };
+}
+
+/**
+ * The database half: the cache then holds exactly what edX said. Both tables are written only once
+ * every edX answer is in, so a failing grade call leaves the certificate cache as it was too (the
+ * reference would have rewritten it first; either way the learner is not frozen on that attempt).
+ */
+export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now: Date): Promise<GradeCacheRefreshSummary> {
+  const { userId, provider } = fetched;
+  const summary: GradeCacheRefreshSummary = {
+    provider, tokenRefreshed: fetched.tokenRefreshed, courseKeys: fetched.courseKeys,
+    certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0,
+  };
+  if (fetched.certificates) {
+    const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, fetched.certificates, now);
     summary.certificates = written.stored;
     summary.removedCertificates = written.removed;
   }
-
-  const grades: CacheAnswer[] = [];
-  for (const key of courseKeys) {
-    const grade = await client.getCurrentGrade(social.uid, key);
-    if (grade) grades.push({ courseKey: objectCourseKey(grade, key), data: grade });
-  }
   const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  const written = await replaceCachedRows(db, 'dashboard_cachedcurrentgrade', column, userId, provider, grades, now);
+  const written = await replaceCachedRows(db, 'dashboard_cachedcurrentgrade', column, userId, provider, fetched.currentGrades, now);
   summary.currentGrades = written.stored;
   summary.removedCurrentGrades = written.removed;
   return summary;
+}
+
+/** `update_all_cached_grade_data(user, provider)`: fetch, then write (spec 2.3 steps 1–5). */
+export async function refreshUserGradeCache(
+  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+): Promise<GradeCacheRefreshSummary> {
+  const now = options.now ?? new Date();
+  return writeUserGradeCache(db, await fetchUserGradeData(db, settings, userId, provider, { now }), now);
 }
 
 /**

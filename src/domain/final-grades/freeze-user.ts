@@ -3,7 +3,7 @@ import { nowOf } from '../context.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { findLearnerByUsername } from '../users.js';
-import { refreshUserGradeCache } from '../edx/cache-refresh.js';
+import { fetchUserGradeData, writeUserGradeCache, type FetchedGradeData } from '../edx/cache-refresh.js';
 import { OpsError, isOpsError } from '../errors.js';
 import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
 import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
@@ -45,24 +45,48 @@ export interface FreezeUserOptions {
   sideEffectPlan?: SideEffectPlan;
 }
 
+type FailedFreeze = Extract<FreezeUserResult, { outcome: 'failed' }>;
+
+async function failFreeze(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions, reason: FailureReason, message: string, extra: Partial<FailedFreeze> = {}): Promise<FailedFreeze> {
+  await recordFailure(ctx.db, ctx.redis, run, { userId, reason, message, freezeRunId: options.freezeRunId }, nowOf(ctx));
+  return { outcome: 'failed', reason, message, ...extra };
+}
+
 /**
  * Freezes one learner on a run whose preconditions the caller has checked (the job checks them
- * once; `freezeOneUser` checks them per call).
+ * once; `freezeOneUser` checks them per call): the edX stage, then the database stage.
  */
 export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions = {}): Promise<FreezeUserResult> {
-  const fail = async (reason: FailureReason, message: string, extra: Partial<Extract<FreezeUserResult, { outcome: 'failed' }>> = {}) => {
-    await recordFailure(ctx.db, ctx.redis, run, { userId, reason, message, freezeRunId: options.freezeRunId }, nowOf(ctx));
-    return { outcome: 'failed' as const, reason, message, ...extra };
-  };
+  const fetched = await fetchForFreeze(ctx, run, userId, options);
+  return 'outcome' in fetched ? fetched : freezeFetchedUser(ctx, run, fetched, options);
+}
 
-  let computed: ComputedFinalGrade;
+/**
+ * Stage one: what edX says of the learner (a refreshed token is saved; nothing else is written).
+ * A failure is recorded and returned; edX not answering at all throws (see isEdxOutage).
+ * The freeze job runs this in its edX slots, so those never wait for the database stage.
+ */
+export async function fetchForFreeze(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions = {}): Promise<FetchedGradeData | FailedFreeze> {
   try {
-    await refreshUserGradeCache(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
-    computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, userId, run.id));
+    return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
   } catch (error) {
     // edX not answering at all is about edX, not the learner: putting them on the failed list
     // would let the next run complete without them (spec 2.6 re-run), so it ends the job instead.
     if (isEdxOutage(error)) throw error;
+    return failFreeze(ctx, run, userId, options, reasonOf(error), messageOf(error));
+  }
+}
+
+/** Stage two: write the cache, compute, create the complete FinalGrade, run its side effects. */
+export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetched: FetchedGradeData, options: FreezeUserOptions = {}): Promise<FreezeUserResult> {
+  const { userId } = fetched;
+  const fail = (reason: FailureReason, message: string, extra: Partial<FailedFreeze> = {}) => failFreeze(ctx, run, userId, options, reason, message, extra);
+
+  let computed: ComputedFinalGrade;
+  try {
+    await writeUserGradeCache(ctx.db, fetched, nowOf(ctx));
+    computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, userId, run.id));
+  } catch (error) {
     return fail(reasonOf(error), messageOf(error));
   }
 

@@ -7,7 +7,7 @@ import { toCount } from '../db.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
-import { freezeUserOnRun, isEdxOutage } from '../final-grades/freeze-user.js';
+import { fetchForFreeze, freezeFetchedUser, isEdxOutage, type FreezeUserResult } from '../final-grades/freeze-user.js';
 import { OpsError } from '../errors.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
@@ -97,49 +97,72 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       await publishProgress(ctx.redis, courseKey, progress).catch(() => { /* watchers miss one beat at most */ });
     };
 
-    const workers = new PQueue({ concurrency });
-    const stop = () => workers.clear();
+    // Two stages, so the `concurrency` edX slots never wait for PostgreSQL: a slot fetches what edX
+    // says of a learner, hands it to the writers (cache rows, FinalGrade, side effects) and takes
+    // the next learner. The writers' backlog is bounded, so a slow database slows the slots down.
+    const edxSlots = new PQueue({ concurrency });
+    const writers = new PQueue({ concurrency });
+    const stop = () => edxSlots.clear();
     // Set when edX stops answering at all: the job stops like an interruption, and the learners
     // it hit stay in "remaining", not on the failed list.
     let outage: OpsError | null = null;
+
+    const asInternalFailure = async (userId: number, error: unknown) => {
+      // A bug or a database hiccup for one learner must not end the job, and the learner must
+      // still show up as failed (spec E14: the loop goes on).
+      const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
+      await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
+      return failure;
+    };
+    const account = async (userId: number, username: string, result: FreezeUserResult) => {
+      if (result.outcome === 'failed') {
+        progress.failed++;
+        events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
+      } else {
+        if (result.outcome === 'frozen') {
+          for (const e of result.sideEffects.errors) events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
+        }
+        progress.frozen++;
+        events.emit('freeze:user-frozen', { userId, username, grade: result.finalGrade.grade ?? 0, passed: result.finalGrade.passed, alreadyFrozen: result.outcome === 'already-frozen' });
+      }
+      progress.done++;
+      meter.tick();
+      await publish();
+    };
+
     options.signal?.addEventListener('abort', stop, { once: true });
     await publish(true);
     for (const userId of queue) {
       if (options.signal?.aborted || outage) break;
-      void workers.add(async () => {
+      void edxSlots.add(async () => {
         if (outage) return;
         const username = usernames.get(userId) ?? String(userId);
-        const result = await freezeUserOnRun(ctx, run, userId, { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan }).catch(async (error: unknown) => {
+        const learnerOptions = { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan };
+        const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
           if (isEdxOutage(error)) {
             outage ??= error;
             stop();
             return null;
           }
-          // A bug or a database hiccup for one learner must not end the job, and the learner must
-          // still show up as failed (spec E14: the loop goes on).
-          const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
-          await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
-          return failure;
+          return asInternalFailure(userId, error);
         });
-        if (!result) return;
-        if (result.outcome === 'failed') {
-          progress.failed++;
-          events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
-        } else {
-          if (result.outcome === 'frozen') {
-            for (const e of result.sideEffects.errors) events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
-          }
-          progress.frozen++;
-          events.emit('freeze:user-frozen', { userId, username, grade: result.finalGrade.grade ?? 0, passed: result.finalGrade.passed, alreadyFrozen: result.outcome === 'already-frozen' });
+        if (!fetched) return;
+        if ('outcome' in fetched) {
+          await account(userId, username, fetched);
+          return;
         }
-        progress.done++;
-        meter.tick();
-        await publish();
+        if (writers.size >= concurrency) await writers.onSizeLessThan(concurrency);
+        // Once fetched, a learner is written even when the job is being stopped: "those in flight finish".
+        void writers.add(async () => {
+          const result = await freezeFetchedUser(ctx, run, fetched, learnerOptions).catch((error: unknown) => asInternalFailure(userId, error));
+          await account(userId, username, result);
+        });
       });
       // Keep the p-queue's backlog bounded so 100k learners do not become 100k closures at once.
-      if (workers.size > concurrency * 4) await workers.onSizeLessThan(concurrency * 2);
+      if (edxSlots.size > concurrency * 4) await edxSlots.onSizeLessThan(concurrency * 2);
     }
-    await workers.onIdle();
+    await edxSlots.onIdle();
+    await writers.onIdle();
     options.signal?.removeEventListener('abort', stop);
 
     const interrupted = Boolean(outage) || (Boolean(options.signal?.aborted) && progress.done < progress.queued);
