@@ -17,6 +17,7 @@ import type { EdxSettings } from '../src/domain/edx/edx-settings.js';
 import { runFreezeJob } from '../src/domain/freeze/freeze-job.js';
 import { getFreezeStatus } from '../src/domain/freeze/freeze-status.js';
 import { loadWorldFromDatabase, startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startRemoteSimulator, type BenchSimulator } from './remote-simulator.js';
 import { startProbe, startRssSampler, type ProbeResult } from './probe.js';
 import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type BenchRun } from './world.js';
 
@@ -155,7 +156,25 @@ async function openServices(): Promise<Services> {
   };
 }
 
-function edxSettings(sim: RunningSimulator): EdxSettings {
+/**
+ * The freeze phase's simulated edX: on PostgreSQL in a process of its own (real edX does not share
+ * the freeze's event loop); on PGlite, whose database one process owns, in this one.
+ */
+async function startFreezeSimulator(services: Services, latencyMs: number): Promise<BenchSimulator> {
+  if (services.scratchUrl) return startRemoteSimulator(services.scratchUrl, latencyMs);
+  const sim = await startSimulator({ world: await loadWorldFromDatabase(services.db), provider: 'edxorg', knobs: { latencyMs } });
+  return {
+    baseUrl: sim.baseUrl,
+    where: 'the same Node process as the freeze',
+    async setLatency(ms) { sim.knobs.latencyMs = ms; sim.stats.reset(); },
+    async requests() { return sim.stats.requests; },
+    close: () => sim.close(),
+  };
+}
+
+let freezeSimulatorWhere: string | null = null;
+
+function edxSettings(sim: { baseUrl: string }): EdxSettings {
   return {
     baseUrls: { edxorg: sim.baseUrl, mitxonline: sim.baseUrl },
     clients: { edxorg: { id: 'bench-client', secret: 'bench-secret' }, mitxonline: { id: 'bench-client', secret: 'bench-secret' } },
@@ -205,9 +224,9 @@ async function freezePhase(services: Services, options: FreezeOptions): Promise<
   const runs = new Map<number, BenchRun>();
   for (const n of sizes) runs.set(n, await createBenchRun(db, { tag: `F${process.pid}n${n}`, learners: n }));
   await db.raw('ANALYZE');
-  const world = await loadWorldFromDatabase(db);
-  const sim = await startSimulator({ world, provider: 'edxorg', knobs: { latencyMs: options.latencyMs } });
-  log(`freeze: ${sizes.join(' and ')} learners written, simulator on ${sim.baseUrl} at ${options.latencyMs} ms per call (${seconds(performance.now() - setup)})`);
+  const sim = await startFreezeSimulator(services, options.latencyMs);
+  freezeSimulatorWhere = sim.where;
+  log(`freeze: ${sizes.join(' and ')} learners written, simulator on ${sim.baseUrl} in ${sim.where} at ${options.latencyMs} ms per call (${seconds(performance.now() - setup)})`);
   const ctx = contextOf(services, edxSettings(sim));
   const plan = options.concurrency.map((concurrency) => ({ concurrency, latencyMs: options.latencyMs, extra: false }));
   if (options.extraLatencyMs > 0) plan.push({ concurrency: Math.max(...options.concurrency), latencyMs: options.extraLatencyMs, extra: true });
@@ -217,9 +236,8 @@ async function freezePhase(services: Services, options: FreezeOptions): Promise<
       const n = concurrency === 1 ? options.learnersC1 : options.learners;
       const run = runs.get(n) ?? (await createBenchRun(db, { tag: `F${process.pid}n${n}`, learners: n }));
       await resetRun(db, redis, run);
-      sim.knobs.latencyMs = latencyMs;
+      await sim.setLatency(latencyMs);
       resetEdxCallCounters();
-      sim.stats.reset();
       const probe = startProbe(db, { postgresCpu: services.localPostgres });
       const summary = await runFreezeJob(ctx, run.key, { concurrency });
       const result = probe.stop();
@@ -229,7 +247,7 @@ async function freezePhase(services: Services, options: FreezeOptions): Promise<
         throw new Error(`freeze of ${n} learners at concurrency ${concurrency} did not complete: status ${summary.status}, ${frozen} frozen, ${summary.failed.length} failed (${summary.failed[0]?.message ?? ''})`);
       }
       const idealMs = (calls * latencyMs) / concurrency;
-      const row: FreezeRow = { concurrency, learners: n, latencyMs, wallMs: result.wallMs, calls, simRequests: sim.stats.requests, idealMs, ratio: result.wallMs / idealMs, probe: result, extra };
+      const row: FreezeRow = { concurrency, learners: n, latencyMs, wallMs: result.wallMs, calls, simRequests: await sim.requests(), idealMs, ratio: result.wallMs / idealMs, probe: result, extra };
       rows.push(row);
       log(`freeze: concurrency ${concurrency}, ${n} learners, ${latencyMs} ms per call: ${seconds(row.wallMs)} for ${calls} edX calls, ideal ${seconds(idealMs)}, ${row.ratio.toFixed(2)}× ideal`);
     }
@@ -498,8 +516,10 @@ function freezeMarkdown(rows: FreezeRow[]): string {
     + 'grading status, failures, audit rows, Redis keys).\n\n'
     + `${main}${verdict}\n\nWhere a learner's time goes (sums over the run ÷ learners). "per learner in a worker" = wall × concurrency ÷ learners; edX calls are `
     + 'timed to the response headers; DB statements from knex\'s query events (BEGIN/COMMIT not included, overlapping statements '
-    + 'counted separately); "other" is the rest: waiting for the event loop or a pool connection, COMMITs, JavaScript. CPU figures are '
-    + `process CPU time (Node: this process, freeze and simulator together; PostgreSQL: every local postgres process).\n\n${profile}\n`;
+    + 'counted separately; the edX stage and the database stage of different learners overlap, so "other" — the rest: waiting for the '
+    + 'event loop or a pool connection, JavaScript — comes out negative when they do). CPU figures are process CPU time (Node: '
+    + `${freezeSimulatorWhere?.startsWith('a separate') ? 'the freeze process only, the simulator runs apart' : 'this process, freeze and simulator together'}; `
+    + `PostgreSQL: every local postgres process).\n\n${profile}\n`;
 }
 
 function memoryMarkdown(rows: MemoryRow[]): string {
@@ -637,7 +657,7 @@ async function main(): Promise<void> {
       `- mode: ${services.describe}`,
       `- machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
       `- load average when the bench started: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; when it ended: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')} (other work on the machine skews the figures)`,
-      '- the simulated edX runs in the same Node process as the freeze (as `startSimulator` does), and PostgreSQL and Redis on the same cores',
+      `- the simulated edX of the freeze phase runs in ${freezeSimulatorWhere ?? 'the same Node process as the freeze'}, on the same cores as the freeze, PostgreSQL and Redis; the memory phase's in the measured process (its RSS includes the simulator's world)`,
     ].join('\n');
     let doc = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : TEMPLATE;
     doc = replaceSection(doc, 'header', header);
