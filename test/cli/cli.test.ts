@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
 import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
@@ -181,4 +182,35 @@ describe('bad configuration', () => {
     expect(error.code).toBe('database-unreachable');
     expect(res.stdout + res.stderr).not.toContain('hunter2secret');
   });
+
+  it('says Redis is down in one line naming REDIS_URL, exit 1', async (context) => {
+    if (world.mode !== 'postgres') return context.skip(); // embedded mode has its own in-process Redis
+    const res = await runCli(['freeze', freezable.courseKey], { ...env, REDIS_URL: await refusedUrl('redis') });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_URL/)]);
+  });
 });
+
+describe('edX down', () => {
+  it('stops a freeze with one error naming EDXORG_CALLBACK_URL, exit 1, and puts nobody on the failed list', async () => {
+    // Another freezable run than the one the other tests freeze.
+    const run = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.courseKey !== freezable.courseKey)!;
+    const down = await runCli(['freeze', run.courseKey, '--json'], { ...env, EDXORG_CALLBACK_URL: await refusedUrl('http') });
+    expect(down.code).toBe(1);
+    const { error } = JSON.parse(down.stdout);
+    expect(error.code).toBe('edx-unreachable');
+    expect(error.hint).toMatch(/EDXORG_CALLBACK_URL/);
+    const status = JSON.parse((await runCli(['freeze-status', run.courseKey, '--json'], env)).stdout);
+    expect(status).toMatchObject({ failedCount: 0, frozen: 0, running: false });
+    expect(status.remaining).toBe(status.eligible);
+  });
+});
+
+/** A loopback URL where nothing listens. */
+async function refusedUrl(scheme: 'http' | 'redis'): Promise<string> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `${scheme}://127.0.0.1:${port}${scheme === 'http' ? '/' : ''}`;
+}
