@@ -1,7 +1,7 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
 import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
+import { refusedUrl } from '../helpers/refused-url.js';
 
 // The CLI contracts of issue #3, run as a script would (no terminal) on the demo world: embedded,
 // or on real PostgreSQL + Redis when the suite has them.
@@ -206,11 +206,3 @@ describe('edX down', () => {
   });
 });
 
-/** A loopback URL where nothing listens. */
-async function refusedUrl(scheme: 'http' | 'redis'): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `${scheme}://127.0.0.1:${port}${scheme === 'http' ? '/' : ''}`;
-}

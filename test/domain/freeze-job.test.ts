@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FreezeEmitter, type FreezeEvents } from '../../src/domain/freeze/freeze-events.js';
@@ -13,6 +12,7 @@ import {
   createTestWorld, daysFromNow, failedListOf, finalGradesOf, gradingStatusOf, insertFinalGrade, opsErrorOf,
   type LearnerSpec, type TestLearner, type TestRun, type TestWorld,
 } from '../helpers/world.js';
+import { refusedUrl } from '../helpers/refused-url.js';
 
 // The freeze job (spec 2.6 as corrected by 5b and issue #3) against the simulator: completion
 // rules, failures with reasons, retries, one job per run, interruption and crash take-over.
@@ -450,18 +450,9 @@ describe('interruption', () => {
 });
 
 describe('edX unreachable (brief: "edX down" is one clear error and loses nothing)', () => {
-  /** A loopback URL where nothing listens: connections are refused. */
-  async function refusedUrl(): Promise<string> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return `http://127.0.0.1:${port}/`;
-  }
-
   it('stops the job with one error naming the setting, puts nobody on the failed list, and the next run resumes', async () => {
     const { run } = await runWith(6);
-    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl() } } });
+    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl('http') } } });
     const error = await opsErrorOf(runFreezeJob(down, run.key, { concurrency: 2 }));
     expect(error.code).toBe('edx-unreachable');
     expect(error.message).toMatch(/cannot reach edX .*no learner was put on the failed list/);
@@ -480,7 +471,7 @@ describe('edX unreachable (brief: "edX down" is one clear error and loses nothin
 
   it('freezing one learner throws the same error and records no failure', async () => {
     const { run, learners } = await runWith(1);
-    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl() } } });
+    const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl('http') } } });
     const error = await opsErrorOf(freezeOneUser(down, learners[0]!.username, run.key));
     expect(error.code).toBe('edx-unreachable');
     expect(await failedListOf(w.redis, run.key)).toEqual([]);
