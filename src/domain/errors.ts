@@ -34,3 +34,8 @@ export class OpsError extends Error {
 export function isOpsError(error: unknown): error is OpsError {
   return error instanceof OpsError;
 }
+
+/** One line for a failure: an OpsError's own message, else what kind of unexpected error it was. */
+export function failureMessage(error: unknown): string {
+  return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
+}

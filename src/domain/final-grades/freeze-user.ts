@@ -4,7 +4,7 @@ import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-st
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { findLearnerByUsername } from '../users.js';
 import { fetchUserGradeData, writeUserGradeCache, type FetchedGradeData } from '../edx/cache-refresh.js';
-import { OpsError, isOpsError } from '../errors.js';
+import { OpsError, failureMessage, isOpsError } from '../errors.js';
 import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
 import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
 import type { SideEffectPlan } from '../grade-effects/side-effect-plan.js';
@@ -32,9 +32,6 @@ export function isEdxOutage(error: unknown): error is OpsError {
   return isOpsError(error) && error.code === 'edx-unreachable';
 }
 
-function messageOf(error: unknown): string {
-  return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
-}
 
 export interface FreezeUserOptions {
   freezeRunId?: number | null;
@@ -73,7 +70,7 @@ export async function fetchForFreeze(ctx: DomainContext, run: CourseRun, userId:
     // edX not answering at all is about edX, not the learner: putting them on the failed list
     // would let the next run complete without them (spec 2.6 re-run), so it ends the job instead.
     if (isEdxOutage(error)) throw error;
-    return failFreeze(ctx, run, userId, options, reasonOf(error), messageOf(error));
+    return failFreeze(ctx, run, userId, options, reasonOf(error), failureMessage(error));
   }
 }
 
@@ -87,7 +84,7 @@ export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetc
     await writeUserGradeCache(ctx.db, fetched, nowOf(ctx));
     computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, userId, run.id));
   } catch (error) {
-    return fail(reasonOf(error), messageOf(error));
+    return fail(reasonOf(error), failureMessage(error));
   }
 
   const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };

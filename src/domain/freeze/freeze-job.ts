@@ -8,7 +8,7 @@ import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-st
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
 import { fetchForFreeze, freezeFetchedUser, isEdxOutage, type FreezeUserResult } from '../final-grades/freeze-user.js';
-import { OpsError } from '../errors.js';
+import { OpsError, failureMessage } from '../errors.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
 import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
@@ -110,7 +110,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     const asInternalFailure = async (userId: number, error: unknown) => {
       // A bug or a database hiccup for one learner must not end the job, and the learner must
       // still show up as failed (spec E14: the loop goes on).
-      const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}` };
+      const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: failureMessage(error) };
       await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
       return failure;
     };

@@ -6,7 +6,7 @@ import { combinedFinalGradeFact, updateOrCreateCombinedFinalGrade, type Combined
 import { authorizeForSchedulableExamRuns, examAuthorizationFact, type ExamAuthorizationOutcome } from '../exams/exam-authorization.js';
 import { currentlySchedulable } from '../exams/exam-runs.js';
 import type { FinalGrade } from '../final-grades/final-grade-store.js';
-import { isOpsError } from '../errors.js';
+import { failureMessage } from '../errors.js';
 import { generateProgramLetter, programLetterFact, type ProgramLetterOutcome } from '../programs/program-letter.js';
 import { readFacts, type SqlFragment } from '../sql-facts.js';
 import { loadSideEffectPlan, type SideEffectPlan } from './side-effect-plan.js';
@@ -41,9 +41,6 @@ export interface FinalGradeSideEffectOptions {
   username?: string | null;
 }
 
-function messageOf(error: unknown): string {
-  return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
-}
 
 /**
  * Runs the side effects of saving `finalGrade` on `run`. Call it after the FinalGrade's
@@ -58,7 +55,7 @@ export async function applyFinalGradeSideEffects(ctx: DomainContext, run: Course
     errors: [],
   };
   const fail = (effect: SideEffectName, error: unknown): Failed => {
-    const message = messageOf(error);
+    const message = failureMessage(error);
     result.errors.push({ effect, message });
     return { outcome: 'failed', message };
   };
