@@ -100,7 +100,7 @@ export function startProbe(db: Knex, options: { recordSql?: boolean; postgresCpu
   };
   diagnostics.subscribe('http.client.request.start', onRequest);
   diagnostics.subscribe('http.client.response.finish', onResponse);
-  globalThis.fetch = (async (...args: Parameters<typeof fetch>) => {
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
     const at = performance.now();
     try {
       return await originalFetch(...args);
@@ -108,7 +108,7 @@ export function startProbe(db: Knex, options: { recordSql?: boolean; postgresCpu
       fetches += 1;
       httpMs += performance.now() - at;
     }
-  }) as typeof fetch;
+  };
 
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
@@ -128,8 +128,15 @@ export function startProbe(db: Knex, options: { recordSql?: boolean; postgresCpu
       db.off('query-response', onDone);
       db.off('query-error', onError);
       return {
-        wallMs, queries, dbMs, fetches, httpMs, cpuMs: (cpu.user + cpu.system) / 1000, elu,
-        postgresCpuMs: pg0 !== null && pg1 !== null ? pg1 - pg0 : null, bySql,
+        wallMs,
+        queries,
+        dbMs,
+        fetches,
+        httpMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        elu,
+        postgresCpuMs: pg0 !== null && pg1 !== null ? pg1 - pg0 : null,
+        bySql,
       };
     },
   };

@@ -85,8 +85,11 @@ function intFlag(name: keyof typeof flags, fallback: number, min = 1): number {
 function intListFlag(name: keyof typeof flags, fallback: number[]): number[] {
   const raw = flags[name];
   if (raw === undefined) return fallback;
-  const list = String(raw).split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 1)) usageError(`--${name} must be a comma-separated list of whole numbers ≥ 1`);
+  const list = String(raw)
+    .split(',')
+    .map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 1))
+    usageError(`--${name} must be a comma-separated list of whole numbers ≥ 1`);
   return list;
 }
 
@@ -128,14 +131,18 @@ async function openServices(): Promise<Services> {
     const [pg] = rawRows<{ v: string }>(await db.raw(`SELECT current_setting('server_version') AS v`));
     const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
     return {
-      mode: 'postgres', db, redis, scratchUrl: scratchUrl.toString(),
+      mode: 'postgres',
+      db,
+      redis,
+      scratchUrl: scratchUrl.toString(),
       localPostgres: ['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(scratchUrl.hostname),
       describe: `PostgreSQL ${pg.v} (scratch database ${scratch} on ${scratchUrl.host}, dropped afterwards), Redis ${redisVersion}`,
       async close() {
         await redis.quit().catch(() => redis.disconnect());
         await db.destroy();
         // WITH (FORCE) (PostgreSQL 13+) also ends a memory child's connections after an interruption.
-        await admin.raw(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`)
+        await admin
+          .raw(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`)
           .catch(() => admin.raw(`DROP DATABASE IF EXISTS ${scratch}`))
           .catch((e: Error) => process.stderr.write(`could not drop ${scratch}: ${e.message}\n`));
         await admin.destroy();
@@ -147,7 +154,11 @@ async function openServices(): Promise<Services> {
   await migrateLatest(db);
   const redis = openRedisStandIn();
   return {
-    mode: 'pglite', db, redis, scratchUrl: null, localPostgres: false,
+    mode: 'pglite',
+    db,
+    redis,
+    scratchUrl: null,
+    localPostgres: false,
     describe: 'PGlite in memory + the in-process Redis stand-in (DATABASE_URL / REDIS_URL not set)',
     async close() {
       redis.disconnect();
@@ -166,8 +177,13 @@ async function startFreezeSimulator(services: Services, latencyMs: number): Prom
   return {
     baseUrl: sim.baseUrl,
     where: 'the same Node process as the freeze',
-    async setLatency(ms) { sim.knobs.latencyMs = ms; sim.stats.reset(); },
-    async requests() { return sim.stats.requests; },
+    async setLatency(ms) {
+      sim.knobs.latencyMs = ms;
+      sim.stats.reset();
+    },
+    async requests() {
+      return sim.stats.requests;
+    },
     close: () => sim.close(),
   };
 }
@@ -226,10 +242,13 @@ async function freezePhase(services: Services, options: FreezeOptions): Promise<
   await db.raw('ANALYZE');
   const sim = await startFreezeSimulator(services, options.latencyMs);
   freezeSimulatorWhere = sim.where;
-  log(`freeze: ${sizes.join(' and ')} learners written, simulator on ${sim.baseUrl} in ${sim.where} at ${options.latencyMs} ms per call (${seconds(performance.now() - setup)})`);
+  log(
+    `freeze: ${sizes.join(' and ')} learners written, simulator on ${sim.baseUrl} in ${sim.where} at ${options.latencyMs} ms per call (${seconds(performance.now() - setup)})`,
+  );
   const ctx = contextOf(services, edxSettings(sim));
   const plan = options.concurrency.map((concurrency) => ({ concurrency, latencyMs: options.latencyMs, extra: false }));
-  if (options.extraLatencyMs > 0) plan.push({ concurrency: Math.max(...options.concurrency), latencyMs: options.extraLatencyMs, extra: true });
+  if (options.extraLatencyMs > 0)
+    plan.push({ concurrency: Math.max(...options.concurrency), latencyMs: options.extraLatencyMs, extra: true });
   const rows: FreezeRow[] = [];
   try {
     for (const { concurrency, latencyMs, extra } of plan) {
@@ -244,12 +263,27 @@ async function freezePhase(services: Services, options: FreezeOptions): Promise<
       const calls = edxCallCounters().requests;
       const frozen = await countFinalGrades(db, run.id);
       if (summary.status !== 'complete' || frozen !== n || summary.failed.length > 0) {
-        throw new Error(`freeze of ${n} learners at concurrency ${concurrency} did not complete: status ${summary.status}, ${frozen} frozen, ${summary.failed.length} failed (${summary.failed[0]?.message ?? ''})`);
+        throw new Error(
+          `freeze of ${n} learners at concurrency ${concurrency} did not complete: status ${summary.status}, ${frozen} frozen, ${summary.failed.length} failed (${summary.failed[0]?.message ?? ''})`,
+        );
       }
       const idealMs = (calls * latencyMs) / concurrency;
-      const row: FreezeRow = { concurrency, learners: n, latencyMs, wallMs: result.wallMs, calls, simRequests: await sim.requests(), idealMs, ratio: result.wallMs / idealMs, probe: result, extra };
+      const row: FreezeRow = {
+        concurrency,
+        learners: n,
+        latencyMs,
+        wallMs: result.wallMs,
+        calls,
+        simRequests: await sim.requests(),
+        idealMs,
+        ratio: result.wallMs / idealMs,
+        probe: result,
+        extra,
+      };
       rows.push(row);
-      log(`freeze: concurrency ${concurrency}, ${n} learners, ${latencyMs} ms per call: ${seconds(row.wallMs)} for ${calls} edX calls, ideal ${seconds(idealMs)}, ${row.ratio.toFixed(2)}× ideal`);
+      log(
+        `freeze: concurrency ${concurrency}, ${n} learners, ${latencyMs} ms per call: ${seconds(row.wallMs)} for ${calls} edX calls, ideal ${seconds(idealMs)}, ${row.ratio.toFixed(2)}× ideal`,
+      );
     }
   } finally {
     await sim.close();
@@ -310,18 +344,33 @@ async function memoryChild(): Promise<void> {
     const summary = await runFreezeJob(ctx, run.key, { concurrency });
     const wallMs = performance.now() - t0;
     const samples = sampler.stop();
-    if (process.env.BENCH_SAMPLES_DIR) writeFileSync(path.join(process.env.BENCH_SAMPLES_DIR, `rss-${learners}.json`), JSON.stringify(samples));
+    if (process.env.BENCH_SAMPLES_DIR)
+      writeFileSync(path.join(process.env.BENCH_SAMPLES_DIR, `rss-${learners}.json`), JSON.stringify(samples));
     const frozen = await countFinalGrades(db, run.id);
-    if (summary.status !== 'complete' || frozen !== learners) throw new Error(`memory run of ${learners}: status ${summary.status}, ${frozen} frozen`);
+    if (summary.status !== 'complete' || frozen !== learners)
+      throw new Error(`memory run of ${learners}: status ${summary.status}, ${frozen} frozen`);
     const step = Math.max(1, Math.floor(samples.length / 12));
     const rssSorted = samples.map((x) => x.rss).sort((a, b) => a - b);
     const peak = samples.reduce((a, b) => (b.rss > a.rss ? b : a));
     const row: MemoryRow = {
-      learners, concurrency, latencyMs, wallMs, calls: edxCallCounters().requests,
-      startRss: samples[0].rss, peakRss: peak.rss, endRss: samples[samples.length - 1].rss, peakAtMs: peak.atMs,
-      medianRss: percentile(rssSorted, 50), p95Rss: percentile(rssSorted, 95),
-      startHeap: samples[0].heapUsed, peakHeap: Math.max(...samples.map((x) => x.heapUsed)), samples: samples.length,
-      curve: samples.filter((_, k) => k % step === 0).slice(0, 12).map((s) => Math.round(s.rss / 1024 / 1024)),
+      learners,
+      concurrency,
+      latencyMs,
+      wallMs,
+      calls: edxCallCounters().requests,
+      startRss: samples[0].rss,
+      peakRss: peak.rss,
+      endRss: samples[samples.length - 1].rss,
+      peakAtMs: peak.atMs,
+      medianRss: percentile(rssSorted, 50),
+      p95Rss: percentile(rssSorted, 95),
+      startHeap: samples[0].heapUsed,
+      peakHeap: Math.max(...samples.map((x) => x.heapUsed)),
+      samples: samples.length,
+      curve: samples
+        .filter((_, k) => k % step === 0)
+        .slice(0, 12)
+        .map((s) => Math.round(s.rss / 1024 / 1024)),
     };
     await resetRun(db, redis, run);
     process.stdout.write(`BENCH_RESULT ${JSON.stringify(row)}\n`);
@@ -339,11 +388,14 @@ let runningChild: ReturnType<typeof spawn> | null = null;
 function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<MemoryRow> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), ...args], {
-      env, stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     runningChild = child;
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       runningChild = null;
@@ -354,14 +406,30 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<MemoryRow> {
   });
 }
 
-async function memoryPhase(services: Services, options: { learners: number[]; latencyMs: number; concurrency: number }): Promise<MemoryRow[]> {
+async function memoryPhase(
+  services: Services,
+  options: { learners: number[]; latencyMs: number; concurrency: number },
+): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
   for (const n of options.learners) {
     log(`memory: freezing ${n} learners at concurrency ${options.concurrency}, ${options.latencyMs} ms per edX call, in a child process…`);
     const env = { ...process.env };
     if (services.scratchUrl) env.BENCH_SCRATCH_URL = services.scratchUrl;
-    const row = await runChild(['--child', 'memory', '--learners', String(n), '--pool', String(intFlag('pool', 16)), '--memory-latency', String(options.latencyMs),
-      '--memory-concurrency', String(options.concurrency)], env);
+    const row = await runChild(
+      [
+        '--child',
+        'memory',
+        '--learners',
+        String(n),
+        '--pool',
+        String(intFlag('pool', 16)),
+        '--memory-latency',
+        String(options.latencyMs),
+        '--memory-concurrency',
+        String(options.concurrency),
+      ],
+      env,
+    );
     rows.push(row);
     log(`memory: ${n} learners in ${seconds(row.wallMs)}: RSS start ${mb(row.startRss)}, peak ${mb(row.peakRss)}, end ${mb(row.endRss)}`);
   }
@@ -399,7 +467,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[k];
 }
 
-const STATUS_TABLES = ['dashboard_cachedenrollment', 'dashboard_cachedcurrentgrade', 'grades_finalgrade', 'gradeops_freeze_failure', 'auth_user'];
+const STATUS_TABLES = [
+  'dashboard_cachedenrollment',
+  'dashboard_cachedcurrentgrade',
+  'grades_finalgrade',
+  'gradeops_freeze_failure',
+  'auth_user',
+];
 
 async function statusPhase(services: Services, options: { enrollments: number; calls: number }): Promise<StatusResult> {
   const { db, redis } = services;
@@ -408,11 +482,23 @@ async function statusPhase(services: Services, options: { enrollments: number; c
   const background = Math.round(options.enrollments / 2);
   const other = await createBenchRun(db, { tag: `S${process.pid}bg`, learners: background, social: false });
   await addFreezeProgress(db, redis, other, { frozenFraction: 1, failures: 0, redisOnlyFailures: 0 });
-  const run = await createBenchRun(db, { tag: `S${process.pid}n${options.enrollments}`, learners: options.enrollments, social: false, ungradedFraction: 0.03 });
+  const run = await createBenchRun(db, {
+    tag: `S${process.pid}n${options.enrollments}`,
+    learners: options.enrollments,
+    social: false,
+    ungradedFraction: 0.03,
+  });
   const progress = await addFreezeProgress(db, redis, run, { frozenFraction: 0.4, failures: 800, redisOnlyFailures: 50 });
   for (const t of STATUS_TABLES) await db.raw(`ANALYZE ${t}`);
-  log(`status: ${options.enrollments} enrollments written (+ ${background} of another run), ${progress.frozen} complete FinalGrades, ${progress.failed} failed (${seconds(performance.now() - setup)})`);
-  const ctx = contextOf(services, { baseUrls: {}, clients: { edxorg: { id: '', secret: '' }, mitxonline: { id: '', secret: '' } }, timeoutMs: 1000, retries: 0 });
+  log(
+    `status: ${options.enrollments} enrollments written (+ ${background} of another run), ${progress.frozen} complete FinalGrades, ${progress.failed} failed (${seconds(performance.now() - setup)})`,
+  );
+  const ctx = contextOf(services, {
+    baseUrls: {},
+    clients: { edxorg: { id: '', secret: '' }, mitxonline: { id: '', secret: '' } },
+    timeoutMs: 1000,
+    retries: 0,
+  });
   let last = await getFreezeStatus(ctx, run.key);
 
   const time = async (label: string): Promise<StatusTiming> => {
@@ -428,11 +514,21 @@ async function statusPhase(services: Services, options: { enrollments: number; c
       for (const [sql, { ms }] of result.bySql) perQuery.set(sql, [...(perQuery.get(sql) ?? []), ms]);
     }
     const sorted = [...times].sort((a, b) => a - b);
-    const queries = [...perQuery].map(([sql, list]) => {
-      const q = [...list].sort((a, b) => a - b);
-      return { sql, perCall: list.length / options.calls, medianMs: percentile(q, 50) };
-    }).sort((a, b) => b.medianMs - a.medianMs);
-    const timing = { label, medianMs: percentile(sorted, 50), p95Ms: percentile(sorted, 95), minMs: sorted[0], maxMs: sorted[sorted.length - 1], queries, plan: await explainCounting(ctx, run.key) };
+    const queries = [...perQuery]
+      .map(([sql, list]) => {
+        const q = [...list].sort((a, b) => a - b);
+        return { sql, perCall: list.length / options.calls, medianMs: percentile(q, 50) };
+      })
+      .sort((a, b) => b.medianMs - a.medianMs);
+    const timing = {
+      label,
+      medianMs: percentile(sorted, 50),
+      p95Ms: percentile(sorted, 95),
+      minMs: sorted[0],
+      maxMs: sorted[sorted.length - 1],
+      queries,
+      plan: await explainCounting(ctx, run.key),
+    };
     log(`status: ${label}: median ${timing.medianMs.toFixed(1)} ms, p95 ${timing.p95Ms.toFixed(1)} ms`);
     return timing;
   };
@@ -445,8 +541,14 @@ async function statusPhase(services: Services, options: { enrollments: number; c
     for (const t of STATUS_TABLES) await db.raw(`VACUUM ANALYZE ${t}`);
     const vacuumed = await time('after VACUUM ANALYZE (autovacuum has caught up)');
     return {
-      enrollments: options.enrollments, background, eligible: last.eligible, frozen: last.frozen, failed: last.failed.length, remaining: last.remaining,
-      calls: options.calls, timings: [fresh, vacuumed],
+      enrollments: options.enrollments,
+      background,
+      eligible: last.eligible,
+      frozen: last.frozen,
+      failed: last.failed.length,
+      remaining: last.remaining,
+      calls: options.calls,
+      timings: [fresh, vacuumed],
     };
   } finally {
     await resetRun(db, redis, run);
@@ -485,67 +587,144 @@ function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' | ')} |`;
-  return [line(cells[0]), `|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  return [
+    line(cells[0]),
+    `|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
 }
 
 function freezeMarkdown(rows: FreezeRow[]): string {
   const main = table(
     ['concurrency', 'edX latency', 'learners', 'wall', 'edX calls', 'ideal = calls × latency ÷ concurrency', 'wall / ideal', 'learners/s'],
-    rows.map((r) => [`${r.concurrency}${r.extra ? ' (extra)' : ''}`, `${r.latencyMs} ms`, r.learners, seconds(r.wallMs), r.calls, seconds(r.idealMs),
-      `${r.ratio.toFixed(2)}×`, (r.learners / (r.wallMs / 1000)).toFixed(0)]),
+    rows.map((r) => [
+      `${r.concurrency}${r.extra ? ' (extra)' : ''}`,
+      `${r.latencyMs} ms`,
+      r.learners,
+      seconds(r.wallMs),
+      r.calls,
+      seconds(r.idealMs),
+      `${r.ratio.toFixed(2)}×`,
+      (r.learners / (r.wallMs / 1000)).toFixed(0),
+    ]),
   );
   const profile = table(
-    ['concurrency', 'edX latency', 'per learner in a worker', 'in edX calls', 'in DB statements', 'other', 'statements / learner', 'node CPU / learner', 'event loop busy', 'postgres CPU / learner'],
+    [
+      'concurrency',
+      'edX latency',
+      'per learner in a worker',
+      'in edX calls',
+      'in DB statements',
+      'other',
+      'statements / learner',
+      'node CPU / learner',
+      'event loop busy',
+      'postgres CPU / learner',
+    ],
     rows.map((r) => {
       const n = r.learners;
       const perLearner = (r.wallMs * r.concurrency) / n;
       const http = r.probe.httpMs / n;
       const dbMs = r.probe.dbMs / n;
-      return [r.concurrency, `${r.latencyMs} ms`, `${perLearner.toFixed(1)} ms`, `${http.toFixed(1)} ms`, `${dbMs.toFixed(1)} ms`, `${(perLearner - http - dbMs).toFixed(1)} ms`,
-        (r.probe.queries / n).toFixed(1), `${(r.probe.cpuMs / n).toFixed(2)} ms`, `${Math.round(r.probe.elu * 100)} %`,
-        r.probe.postgresCpuMs === null ? 'n/a' : `${(r.probe.postgresCpuMs / n).toFixed(2)} ms`];
+      return [
+        r.concurrency,
+        `${r.latencyMs} ms`,
+        `${perLearner.toFixed(1)} ms`,
+        `${http.toFixed(1)} ms`,
+        `${dbMs.toFixed(1)} ms`,
+        `${(perLearner - http - dbMs).toFixed(1)} ms`,
+        (r.probe.queries / n).toFixed(1),
+        `${(r.probe.cpuMs / n).toFixed(2)} ms`,
+        `${Math.round(r.probe.elu * 100)} %`,
+        r.probe.postgresCpuMs === null ? 'n/a' : `${(r.probe.postgresCpuMs / n).toFixed(2)} ms`,
+      ];
     }),
   );
   const target = rows.filter((r) => !r.extra && r.concurrency === 32);
-  const verdict = target.length === 0 ? '' : `\n\n**Target ≤ 1.2× ideal at concurrency 32: ${target.map((r) => (r.ratio <= 1.2
-    ? `met (${r.ratio.toFixed(2)}×)` : `missed: ${r.ratio.toFixed(2)}× ideal, ${seconds(r.wallMs)} instead of at most ${seconds(r.idealMs * 1.2)} (${Math.round((r.wallMs / (r.idealMs * 1.2) - 1) * 100)} % over)`)).join('; ')}.**`;
-  const checks = rows.every((r) => r.simRequests === r.calls) ? 'the simulator received exactly the calls the client counted'
+  const verdict =
+    target.length === 0
+      ? ''
+      : `\n\n**Target ≤ 1.2× ideal at concurrency 32: ${target
+          .map((r) =>
+            r.ratio <= 1.2
+              ? `met (${r.ratio.toFixed(2)}×)`
+              : `missed: ${r.ratio.toFixed(2)}× ideal, ${seconds(r.wallMs)} instead of at most ${seconds(r.idealMs * 1.2)} (${Math.round((r.wallMs / (r.idealMs * 1.2) - 1) * 100)} % over)`,
+          )
+          .join('; ')}.**`;
+  const checks = rows.every((r) => r.simRequests === r.calls)
+    ? 'the simulator received exactly the calls the client counted'
     : `the simulator's count differs from the client's: ${rows.map((r) => `${r.simRequests} vs ${r.calls}`).join(', ')}`;
-  return 'Valid stored tokens (no token refresh), so each learner costs exactly 2 edX calls (certificate + current grade: the run is an '
-    + `edX one, without exam). Every learner is frozen and each run ends \`complete\`; ${checks}. The run is reset between rows (FinalGrades, `
-    + 'grading status, failures, audit rows, Redis keys).\n\n'
-    + `${main}${verdict}\n\nWhere a learner's time goes (sums over the run ÷ learners). "per learner in a worker" = wall × concurrency ÷ learners; edX calls are `
-    + 'timed to the response headers; DB statements from knex\'s query events (BEGIN/COMMIT not included, overlapping statements '
-    + 'counted separately; the edX stage and the database stage of different learners overlap, so "other" — the rest: waiting for the '
-    + 'event loop or a pool connection, JavaScript — comes out negative when they do). CPU figures are process CPU time (Node: '
-    + `${freezeSimulatorWhere?.startsWith('a separate') ? 'the freeze process only, the simulator runs apart' : 'this process, freeze and simulator together'}; `
-    + `PostgreSQL: every local postgres process).\n\n${profile}\n`;
+  return (
+    'Valid stored tokens (no token refresh), so each learner costs exactly 2 edX calls (certificate + current grade: the run is an ' +
+    `edX one, without exam). Every learner is frozen and each run ends \`complete\`; ${checks}. The run is reset between rows (FinalGrades, ` +
+    'grading status, failures, audit rows, Redis keys).\n\n' +
+    `${main}${verdict}\n\nWhere a learner's time goes (sums over the run ÷ learners). "per learner in a worker" = wall × concurrency ÷ learners; edX calls are ` +
+    "timed to the response headers; DB statements from knex's query events (BEGIN/COMMIT not included, overlapping statements " +
+    'counted separately; the edX stage and the database stage of different learners overlap, so "other" — the rest: waiting for the ' +
+    'event loop or a pool connection, JavaScript — comes out negative when they do). CPU figures are process CPU time (Node: ' +
+    `${freezeSimulatorWhere?.startsWith('a separate') ? 'the freeze process only, the simulator runs apart' : 'this process, freeze and simulator together'}; ` +
+    `PostgreSQL: every local postgres process).\n\n${profile}\n`
+  );
 }
 
 function memoryMarkdown(rows: MemoryRow[]): string {
   const main = table(
-    ['learners', 'concurrency', 'edX latency', 'wall', 'RSS start', 'RSS peak (at)', 'RSS median', 'RSS p95', 'RSS end', 'heap start → peak', 'samples'],
-    rows.map((r) => [r.learners, r.concurrency, `${r.latencyMs} ms`, seconds(r.wallMs), mb(r.startRss), `${mb(r.peakRss)} (${(r.peakAtMs / 1000).toFixed(1)} s)`,
-      mb(r.medianRss), mb(r.p95Rss), mb(r.endRss), `${mb(r.startHeap)} → ${mb(r.peakHeap)}`, r.samples]),
+    [
+      'learners',
+      'concurrency',
+      'edX latency',
+      'wall',
+      'RSS start',
+      'RSS peak (at)',
+      'RSS median',
+      'RSS p95',
+      'RSS end',
+      'heap start → peak',
+      'samples',
+    ],
+    rows.map((r) => [
+      r.learners,
+      r.concurrency,
+      `${r.latencyMs} ms`,
+      seconds(r.wallMs),
+      mb(r.startRss),
+      `${mb(r.peakRss)} (${(r.peakAtMs / 1000).toFixed(1)} s)`,
+      mb(r.medianRss),
+      mb(r.p95Rss),
+      mb(r.endRss),
+      `${mb(r.startHeap)} → ${mb(r.peakHeap)}`,
+      r.samples,
+    ]),
   );
   const curves = rows.map((r) => `- ${r.learners} learners, RSS (MB) at 12 evenly spaced samples: ${r.curve.join(' → ')}`).join('\n');
-  return 'Each count runs in a fresh child process (`node --expose-gc`, a GC just before the start sample); RSS sampled every '
-    + '250 ms with `process.memoryUsage().rss` from the start of `runFreezeJob` to its end. The start figure already holds the '
-    + `simulator's world (every learner's tokens and grades, in the same process) and the connection pools.\n\n${main}\n\n${curves}\n`;
+  return (
+    'Each count runs in a fresh child process (`node --expose-gc`, a GC just before the start sample); RSS sampled every ' +
+    '250 ms with `process.memoryUsage().rss` from the start of `runFreezeJob` to its end. The start figure already holds the ' +
+    `simulator's world (every learner's tokens and grades, in the same process) and the connection pools.\n\n${main}\n\n${curves}\n`
+  );
 }
 
 function statusMarkdown(r: StatusResult): string {
   const main = table(
     ['database state', 'median', 'p95', 'min', 'max'],
-    r.timings.map((t) => [t.label, `${t.medianMs.toFixed(1)} ms`, `${t.p95Ms.toFixed(1)} ms`, `${t.minMs.toFixed(1)} ms`, `${t.maxMs.toFixed(1)} ms`]),
+    r.timings.map((t) => [
+      t.label,
+      `${t.medianMs.toFixed(1)} ms`,
+      `${t.p95Ms.toFixed(1)} ms`,
+      `${t.minMs.toFixed(1)} ms`,
+      `${t.maxMs.toFixed(1)} ms`,
+    ]),
   );
-  const counts = `The run: ${r.enrollments} enrollments, ${r.eligible} eligible (3 % have no cached current grade), ${r.frozen} frozen, `
-    + `${r.failed} failed (800 failure rows, also on the Redis list, some of them for learners frozen since, and 50 ids only on the Redis list), `
-    + `${r.remaining} remaining; another run holds ${r.background} more enrollments, all frozen, in the same tables. `
-    + `Timed: ${r.calls} calls of \`getFreezeStatus\` after 5 warm-up calls, for each database state.`;
+  const counts =
+    `The run: ${r.enrollments} enrollments, ${r.eligible} eligible (3 % have no cached current grade), ${r.frozen} frozen, ` +
+    `${r.failed} failed (800 failure rows, also on the Redis list, some of them for learners frozen since, and 50 ids only on the Redis list), ` +
+    `${r.remaining} remaining; another run holds ${r.background} more enrollments, all frozen, in the same tables. ` +
+    `Timed: ${r.calls} calls of \`getFreezeStatus\` after 5 warm-up calls, for each database state.`;
   const parts = r.timings.map((t) => {
-    const queries = table(['statement (first 120 characters)', 'per call', 'median'],
-      t.queries.map((q) => [`\`${q.sql.replace(/\|/g, '\\|')}\``, q.perCall.toFixed(0), `${q.medianMs.toFixed(2)} ms`]));
+    const queries = table(
+      ['statement (first 120 characters)', 'per call', 'median'],
+      t.queries.map((q) => [`\`${q.sql.replace(/\|/g, '\\|')}\``, q.perCall.toFixed(0), `${q.medianMs.toFixed(2)} ms`]),
+    );
     return `Statements of one call, ${t.label} (median over the calls):\n\n${queries}\n\n<details><summary>Plan of the counting statement, ${t.label}</summary>\n\n\`\`\`\n${t.plan.join('\n')}\n\`\`\`\n</details>`;
   });
   const verdict = `**Target: under 50 ms on PostgreSQL. ${r.timings.map((t) => `${t.label}: ${t.medianMs < 50 ? 'met' : 'missed'} (median ${t.medianMs.toFixed(1)} ms, p95 ${t.p95Ms.toFixed(1)} ms)`).join('; ')}.**`;
@@ -595,14 +774,26 @@ async function main(): Promise<void> {
   if (flags.child === 'memory') return memoryChild();
   if (flags.child !== undefined) usageError(`unknown --child ${flags.child}`);
 
-  const only = flags.only === undefined ? [...PHASES] : String(flags.only).split(',').map((s) => s.trim());
+  const only =
+    flags.only === undefined
+      ? [...PHASES]
+      : String(flags.only)
+          .split(',')
+          .map((s) => s.trim());
   for (const p of only) if (!PHASES.includes(p as Phase)) usageError(`--only takes ${PHASES.join(', ')}, not ${p}`);
   const want = (p: Phase) => only.includes(p);
   const freezeOptions = {
-    learners: intFlag('learners', 5000), learnersC1: intFlag('learners-c1', 500),
-    concurrency: intListFlag('concurrency', [1, 8, 32]), latencyMs: intFlag('latency', 20, 0), extraLatencyMs: intFlag('extra-latency', 100, 0),
+    learners: intFlag('learners', 5000),
+    learnersC1: intFlag('learners-c1', 500),
+    concurrency: intListFlag('concurrency', [1, 8, 32]),
+    latencyMs: intFlag('latency', 20, 0),
+    extraLatencyMs: intFlag('extra-latency', 100, 0),
   };
-  const memoryOptions = { learners: intListFlag('memory-learners', [5000, 50_000]), latencyMs: intFlag('memory-latency', 2, 0), concurrency: intFlag('memory-concurrency', 32) };
+  const memoryOptions = {
+    learners: intListFlag('memory-learners', [5000, 50_000]),
+    latencyMs: intFlag('memory-latency', 2, 0),
+    concurrency: intFlag('memory-concurrency', 32),
+  };
   const embedded = !(process.env.DATABASE_URL && process.env.REDIS_URL);
   if (embedded && flags['memory-learners'] === undefined) {
     // PGlite answers one statement at a time and holds the whole database in this process:
@@ -618,11 +809,15 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => {
     log('bench: interrupted; dropping the scratch database');
     runningChild?.kill('SIGTERM');
-    services.close().finally(() => process.exit(130));
+    services.close().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    );
   });
   log(`bench: ${services.describe}; load average ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} on ${os.cpus().length} cores`);
   if (loadAtStart[0] > os.cpus().length / 2) log('bench: the machine is busy: figures will be worse than on an idle machine');
-  if (services.mode === 'pglite') log('bench: PGlite mode — figures are not those of a PostgreSQL deployment; set DATABASE_URL and REDIS_URL for them');
+  if (services.mode === 'pglite')
+    log('bench: PGlite mode — figures are not those of a PostgreSQL deployment; set DATABASE_URL and REDIS_URL for them');
   const sections: Array<[string, string]> = [];
   const out: string[] = [];
   try {
@@ -649,14 +844,20 @@ async function main(): Promise<void> {
 
   if (!flags['no-write']) {
     const cpus = os.cpus();
-    const env = services.mode === 'postgres' ? `DATABASE_URL=${redactUrl(process.env.DATABASE_URL!)} REDIS_URL=${redactUrl(process.env.REDIS_URL!)} ` : '';
+    const env =
+      services.mode === 'postgres'
+        ? `DATABASE_URL=${redactUrl(process.env.DATABASE_URL!)} REDIS_URL=${redactUrl(process.env.REDIS_URL!)} `
+        : '';
     const command = `${env}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const header = [
       `- date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
       `- command: \`${command}\` (total ${seconds(totalMs)}; phases run: ${only.join(', ')})`,
       `- mode: ${services.describe}`,
       `- machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${(os.totalmem() / 1024 ** 3).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, Node ${process.version}`,
-      `- load average when the bench started: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; when it ended: ${os.loadavg().map((x) => x.toFixed(2)).join(', ')} (other work on the machine skews the figures)`,
+      `- load average when the bench started: ${loadAtStart.map((x) => x.toFixed(2)).join(', ')}; when it ended: ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')} (other work on the machine skews the figures)`,
       `- the simulated edX of the freeze phase runs in ${freezeSimulatorWhere ?? 'the same Node process as the freeze'}, on the same cores as the freeze, PostgreSQL and Redis; the memory phase's in the measured process (its RSS includes the simulator's world)`,
     ].join('\n');
     let doc = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : TEMPLATE;

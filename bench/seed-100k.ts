@@ -24,8 +24,9 @@ try {
   await migrateLatest(db);
   const started = process.hrtime.bigint();
   const summary = await seedDemo(db, {
-    learners, seed: 1,
-    onProgress: (m) => process.stderr.write(`  ${m} (${((Number(process.hrtime.bigint() - started)) / 1e9).toFixed(1)} s)\n`),
+    learners,
+    seed: 1,
+    onProgress: (m) => process.stderr.write(`  ${m} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s)\n`),
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rows = Object.values(summary.counts).reduce((a, b) => a + b, 0);

@@ -21,6 +21,9 @@ process.on('message', (command: Command) => {
   } else if (command.type === 'requests') {
     process.send!({ type: 'requests', requests: sim.stats.requests });
   } else {
-    void sim.close().then(() => process.exit(0));
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   }
 });

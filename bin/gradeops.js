@@ -17,8 +17,10 @@ function newestSource(dir) {
   return newest;
 }
 
-const useBuild = existsSync(built) && !process.env.GRADEOPS_FROM_SOURCE
-  && statSync(built).mtimeMs >= Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'migrations')));
+const useBuild =
+  existsSync(built) &&
+  !process.env.GRADEOPS_FROM_SOURCE &&
+  statSync(built).mtimeMs >= Math.max(newestSource(path.join(root, 'src')), newestSource(path.join(root, 'migrations')));
 if (useBuild) {
   await import(pathToFileURL(built).href);
 } else {

@@ -4,9 +4,7 @@ import type { Knex } from 'knex';
 // real MicroMasters database only ever gains these; plain FK columns without constraints to
 // MicroMasters tables, because a revert or a Django-side delete must never be blocked by us.
 
-export const GRADEOPS_TABLES = [
-  'gradeops_audit_log', 'gradeops_snapshot', 'gradeops_freeze_run', 'gradeops_freeze_failure',
-] as const;
+export const GRADEOPS_TABLES = ['gradeops_audit_log', 'gradeops_snapshot', 'gradeops_freeze_run', 'gradeops_freeze_failure'] as const;
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('gradeops_audit_log', (t) => {

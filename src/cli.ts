@@ -29,7 +29,8 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) return;
       // commander has already printed its message on stderr; in JSON mode scripts get a document too.
-      if (args.includes('--json')) reportError(new OpsError('usage', error.message.replace(/^error: /, ''), 'see `gradeops --help`'), true, false);
+      if (args.includes('--json'))
+        reportError(new OpsError('usage', error.message.replace(/^error: /, ''), 'see `gradeops --help`'), true, false);
       process.exitCode = 2;
       return;
     }

@@ -28,8 +28,7 @@ export interface Config {
   requireServices: boolean;
 }
 
-const positiveInt = (fallback: number) =>
-  z.coerce.number().int().positive().optional().default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().optional().default(fallback);
 
 const envSchema = z.object({
   DATABASE_URL: z.string().trim().min(1).optional(),
@@ -79,16 +78,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const redisUrl = e.REDIS_URL ?? e.REDISCLOUD_URL ?? e.CELERY_BROKER_URL;
   if (e.DATABASE_URL && !redisUrl) {
-    throw new OpsError('config', 'DATABASE_URL is set but REDIS_URL is missing',
-      'set REDIS_URL too (failed-user lists and freeze locks live in the same Redis as MicroMasters), or unset DATABASE_URL for the embedded demo');
+    throw new OpsError(
+      'config',
+      'DATABASE_URL is set but REDIS_URL is missing',
+      'set REDIS_URL too (failed-user lists and freeze locks live in the same Redis as MicroMasters), or unset DATABASE_URL for the embedded demo',
+    );
   }
   if (redisUrl && !e.DATABASE_URL) {
-    throw new OpsError('config', 'REDIS_URL is set but DATABASE_URL is missing',
-      'set DATABASE_URL too (grades live in PostgreSQL, locks and failed users in Redis), or unset the Redis URL for the embedded demo');
+    throw new OpsError(
+      'config',
+      'REDIS_URL is set but DATABASE_URL is missing',
+      'set DATABASE_URL too (grades live in PostgreSQL, locks and failed users in Redis), or unset the Redis URL for the embedded demo',
+    );
   }
-  for (const [name, value] of [['DATABASE_URL', e.DATABASE_URL], ['REDIS_URL', redisUrl]] as const) {
+  for (const [name, value] of [
+    ['DATABASE_URL', e.DATABASE_URL],
+    ['REDIS_URL', redisUrl],
+  ] as const) {
     if (value && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-      throw new OpsError('config', `${name} is not a URL`, `write it as ${name === 'DATABASE_URL' ? 'postgres://user:password@host:5432/db' : 'redis://host:6379/0'}`);
+      throw new OpsError(
+        'config',
+        `${name} is not a URL`,
+        `write it as ${name === 'DATABASE_URL' ? 'postgres://user:password@host:5432/db' : 'redis://host:6379/0'}`,
+      );
     }
   }
   const callbackUrls: Partial<Record<Provider, string>> = {};

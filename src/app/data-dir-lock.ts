@@ -29,7 +29,12 @@ export interface DataDirLock {
 export function lockDataDir(dataDir: string, command = process.argv.slice(1).join(' ')): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'gradeops.lock');
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), command: `gradeops ${command}`.trim(), startedOn: new Date().toISOString() };
+  const me: LockOwner = {
+    pid: process.pid,
+    host: os.hostname(),
+    command: `gradeops ${command}`.trim(),
+    startedOn: new Date().toISOString(),
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
@@ -45,9 +50,11 @@ export function lockDataDir(dataDir: string, command = process.argv.slice(1).joi
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = readOwner(file);
       if (owner && owner.pid !== process.pid && owner.host === me.host && isProcessAlive(owner.pid)) {
-        throw new OpsError('data-dir-locked',
+        throw new OpsError(
+          'data-dir-locked',
           `the embedded database in ${dataDir} is in use by PID ${owner.pid} (${owner.command}, since ${owner.startedOn})`,
-          'close that gradeops first; for several operators at once, set DATABASE_URL and REDIS_URL');
+          'close that gradeops first; for several operators at once, set DATABASE_URL and REDIS_URL',
+        );
       }
       // Dead (or unreadable) owner: take the lock over.
       fs.rmSync(file, { force: true });

@@ -27,7 +27,7 @@ export function openPostgres(databaseUrl: string, poolMax = 16): Knex {
 
 export function openPglite(dataDir: string | null): Knex {
   return knexFactory({
-    client: ClientPgLite as unknown as typeof Knex.Client,
+    client: ClientPgLite,
     log: quietLog,
     dialect: 'postgres',
     connection: dataDir === null ? {} : { filename: path.join(dataDir, 'pgdata') },
@@ -37,7 +37,7 @@ export function openPglite(dataDir: string | null): Knex {
 /** knex over a PGlite the caller made (e.g. loaded from a dump of a migrated template). */
 export function openPgliteInstance(pglite: object): Knex {
   return knexFactory({
-    client: ClientPgLite as unknown as typeof Knex.Client,
+    client: ClientPgLite,
     log: quietLog,
     dialect: 'postgres',
     connection: () => ({ pglite }),
@@ -53,18 +53,30 @@ export function connectionError(error: unknown, databaseUrl: string | undefined)
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
     case 'ETIMEDOUT':
-      return new OpsError('database-unreachable', `cannot reach PostgreSQL at ${where} (${err.code})`,
-        'check that the server runs and DATABASE_URL names the right host and port');
+      return new OpsError(
+        'database-unreachable',
+        `cannot reach PostgreSQL at ${where} (${err.code})`,
+        'check that the server runs and DATABASE_URL names the right host and port',
+      );
     case '28P01':
     case '28000':
-      return new OpsError('database-unreachable', `PostgreSQL refused the login for ${where}`,
-        'check the user and password in DATABASE_URL');
+      return new OpsError(
+        'database-unreachable',
+        `PostgreSQL refused the login for ${where}`,
+        'check the user and password in DATABASE_URL',
+      );
     case '3D000':
-      return new OpsError('database-unreachable', `the database named in ${where} does not exist`,
-        'create it, or fix the database name in DATABASE_URL');
+      return new OpsError(
+        'database-unreachable',
+        `the database named in ${where} does not exist`,
+        'create it, or fix the database name in DATABASE_URL',
+      );
     default:
-      return new OpsError('database-unreachable', `cannot open ${where}: ${scrubDriverMessage(err.message, databaseUrl)}`,
-        'check DATABASE_URL, or unset it to run the embedded demo');
+      return new OpsError(
+        'database-unreachable',
+        `cannot open ${where}: ${scrubDriverMessage(err.message, databaseUrl)}`,
+        'check DATABASE_URL, or unset it to run the embedded demo',
+      );
   }
 }
 
@@ -74,14 +86,16 @@ function scrubDriverMessage(message: string | undefined, databaseUrl: string | u
     try {
       const password = decodeURIComponent(new URL(databaseUrl).password);
       if (password) text = text.split(password).join('****');
-    } catch { /* not a URL: nothing to scrub */ }
+    } catch {
+      /* not a URL: nothing to scrub */
+    }
   }
   return text;
 }
 
 export async function pendingMigrations(knex: Knex): Promise<string[]> {
   const [, pending] = (await knex.migrate.list(MIGRATION_CONFIG)) as [unknown[], Array<{ file?: string; name?: string } | string>];
-  return pending.map((m) => (typeof m === 'string' ? m : (m.file ?? m.name ?? String(m))));
+  return pending.map((m) => (typeof m === 'string' ? m : (m.file ?? m.name ?? JSON.stringify(m))));
 }
 
 /** Applies pending migrations; returns their names. */
@@ -94,7 +108,10 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
 export async function assertSchemaCurrent(knex: Knex): Promise<void> {
   const pending = await pendingMigrations(knex);
   if (pending.length > 0) {
-    throw new OpsError('schema-behind', `the database is missing ${pending.length} gradeops migration(s): ${pending.join(', ')}`,
-      'run `gradeops db migrate` (it only adds gradeops_ tables to a MicroMasters database)');
+    throw new OpsError(
+      'schema-behind',
+      `the database is missing ${pending.length} gradeops migration(s): ${pending.join(', ')}`,
+      'run `gradeops db migrate` (it only adds gradeops_ tables to a MicroMasters database)',
+    );
   }
 }

@@ -17,19 +17,35 @@ export interface DoctorCheck {
 }
 
 const fail = (name: string, error: unknown, fix: string): DoctorCheck => ({
-  name, ok: false, detail: isOpsError(error) ? error.message : (error as Error).message?.split('\n')[0] ?? String(error), fix: isOpsError(error) && error.hint ? error.hint : fix,
+  name,
+  ok: false,
+  detail: isOpsError(error) ? error.message : ((error as Error).message?.split('\n')[0] ?? String(error)),
+  fix: isOpsError(error) && error.hint ? error.hint : fix,
 });
 
 async function probeUrl(provider: Provider, url: string | undefined, timeoutMs: number): Promise<DoctorCheck> {
   const name = `${serviceName(provider)} API`;
-  if (!url) return { name, ok: false, detail: `${callbackUrlVariable(provider)} is not set`, fix: `set ${callbackUrlVariable(provider)} to the ${serviceName(provider)} base URL` };
+  if (!url)
+    return {
+      name,
+      ok: false,
+      detail: `${callbackUrlVariable(provider)} is not set`,
+      fix: `set ${callbackUrlVariable(provider)} to the ${serviceName(provider)} base URL`,
+    };
   try {
     // Any HTTP answer proves the service is reachable; only the network can fail this probe.
-    const response = await fetch(new URL('/oauth2/access_token/', url), { method: 'GET', signal: AbortSignal.timeout(Math.min(timeoutMs, 5_000)) });
+    const response = await fetch(new URL('/oauth2/access_token/', url), {
+      method: 'GET',
+      signal: AbortSignal.timeout(Math.min(timeoutMs, 5_000)),
+    });
     return { name, ok: true, detail: `${redactUrl(url)} answers (HTTP ${response.status})` };
   } catch (error) {
-    return { name, ok: false, detail: `${redactUrl(url)} does not answer: ${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}`,
-      fix: `check ${callbackUrlVariable(provider)} and the network path to it` };
+    return {
+      name,
+      ok: false,
+      detail: `${redactUrl(url)} does not answer: ${(error as Error).cause ? String(((error as Error).cause as Error).message ?? (error as Error).cause) : (error as Error).message}`,
+      fix: `check ${callbackUrlVariable(provider)} and the network path to it`,
+    };
   }
 }
 
@@ -55,9 +71,16 @@ export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
   try {
     await db.raw('select 1');
     const pending = await pendingMigrations(db);
-    checks.push(pending.length === 0
-      ? { name: 'database', ok: true, detail: `${redactUrl(config.databaseUrl!)}, schema current` }
-      : { name: 'database', ok: false, detail: `${redactUrl(config.databaseUrl!)} is missing migrations: ${pending.join(', ')}`, fix: 'run `gradeops db migrate`' });
+    checks.push(
+      pending.length === 0
+        ? { name: 'database', ok: true, detail: `${redactUrl(config.databaseUrl!)}, schema current` }
+        : {
+            name: 'database',
+            ok: false,
+            detail: `${redactUrl(config.databaseUrl!)} is missing migrations: ${pending.join(', ')}`,
+            fix: 'run `gradeops db migrate`',
+          },
+    );
   } catch (error) {
     checks.push(fail('database', connectionError(error, config.databaseUrl), 'check DATABASE_URL'));
   } finally {

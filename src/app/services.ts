@@ -65,7 +65,11 @@ async function buildPostgres(config: Config, options: BuildOptions): Promise<Ser
     throw error;
   }
   return {
-    config, db, redis, operator: config.operator, embedded: false,
+    config,
+    db,
+    redis,
+    operator: config.operator,
+    embedded: false,
     edx: edxSettings(config, {}),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
@@ -81,7 +85,8 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
   try {
     const progress = options.onProgress ?? (() => {});
     const firstStart = !existsSync(path.join(config.dataDir, 'pgdata'));
-    if (firstStart) progress(`creating the embedded database in ${config.dataDir} (first start: initdb and demo seed take several seconds)`);
+    if (firstStart)
+      progress(`creating the embedded database in ${config.dataDir} (first start: initdb and demo seed take several seconds)`);
     db = openPglite(config.dataDir);
     try {
       await db.raw('select 1');
@@ -107,7 +112,11 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
     const redis = openRedisStandIn();
     const openDb = db;
     return {
-      config, db: openDb, redis, operator: config.operator, embedded: true,
+      config,
+      db: openDb,
+      redis,
+      operator: config.operator,
+      embedded: true,
       edx: edxSettings(config, urls),
       async close() {
         for (const close of closers.reverse()) await close().catch(() => {});

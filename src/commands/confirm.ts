@@ -7,7 +7,11 @@ import { OpsError } from '../domain/errors.js';
 export async function typedConfirmation(command: string, expected: string, given: string | undefined, what: string): Promise<string> {
   if (given !== undefined) return given;
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    throw new OpsError('usage', `${command} needs the course key typed as confirmation and there is no terminal to ask on`, `pass --confirm ${expected}`);
+    throw new OpsError(
+      'usage',
+      `${command} needs the course key typed as confirmation and there is no terminal to ask on`,
+      `pass --confirm ${expected}`,
+    );
   }
   const { input } = await import('@inquirer/prompts');
   process.stdin.ref();

@@ -18,12 +18,16 @@ export function registerDb(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const startedAt = new Date();
       // buildServices applies the migrations itself (migrate: true); the work only reports them.
-      await runCommand(opts, async (services, out) => {
-        const applied = await migrationsAppliedSince(services.db, startedAt);
-        out.result({ applied });
-        if (applied.length === 0) out.line('schema is up to date');
-        else for (const name of applied) out.line(`applied ${name}`);
-      }, { migrate: true, seedDemo: false, simulator: false });
+      await runCommand(
+        opts,
+        async (services, out) => {
+          const applied = await migrationsAppliedSince(services.db, startedAt);
+          out.result({ applied });
+          if (applied.length === 0) out.line('schema is up to date');
+          else for (const name of applied) out.line(`applied ${name}`);
+        },
+        { migrate: true, seedDemo: false, simulator: false },
+      );
     });
 
   db.command('seed')
@@ -37,13 +41,17 @@ export function registerDb(program: Command): void {
         throw new OpsError('usage', '`gradeops db seed` only seeds the demo world', 'run `gradeops db seed --demo` on an empty database');
       }
       // seedDemo: false — an empty embedded database is seeded here, with these flags, not by the default start.
-      await runCommand(opts, async (services, out) => {
-        if (!(await isDatabaseEmpty(services.db))) throw notEmptyError();
-        out.note(`… seeding the demo world (${opts.learners} learners, seed ${opts.seed})`);
-        const summary = await seedDemo(services.db, { learners: opts.learners, seed: opts.seed, onProgress: (m) => out.note(`… ${m}`) });
-        out.result(summary);
-        printSummary(out, summary);
-      }, { seedDemo: false, simulator: false });
+      await runCommand(
+        opts,
+        async (services, out) => {
+          if (!(await isDatabaseEmpty(services.db))) throw notEmptyError();
+          out.note(`… seeding the demo world (${opts.learners} learners, seed ${opts.seed})`);
+          const summary = await seedDemo(services.db, { learners: opts.learners, seed: opts.seed, onProgress: (m) => out.note(`… ${m}`) });
+          out.result(summary);
+          printSummary(out, summary);
+        },
+        { seedDemo: false, simulator: false },
+      );
     });
 }
 
@@ -54,8 +62,10 @@ async function migrationsAppliedSince(db: Knex, startedAt: Date): Promise<string
 
 function printSummary(out: Output, summary: SeedSummary): void {
   const total = Object.values(summary.counts).reduce((a, b) => a + b, 0);
-  out.line(`seeded the demo world: ${summary.learners} learners, seed ${summary.seed}, reference day ${summary.now.slice(0, 10)}, `
-    + `${(summary.durationMs / 1000).toFixed(1)} s`);
+  out.line(
+    `seeded the demo world: ${summary.learners} learners, seed ${summary.seed}, reference day ${summary.now.slice(0, 10)}, ` +
+      `${(summary.durationMs / 1000).toFixed(1)} s`,
+  );
   out.line();
   const width = Math.max(...Object.keys(summary.counts).map((t) => t.length));
   out.line(`${'table'.padEnd(width)}  ${'rows'.padStart(9)}`);

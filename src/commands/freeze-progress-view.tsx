@@ -1,4 +1,3 @@
-import React from 'react';
 import { render } from 'ink';
 import type { FreezeEmitter } from '../domain/freeze/freeze-events.js';
 import type { FreezeProgress } from '../domain/freeze/freeze-progress.js';
@@ -12,9 +11,15 @@ export function showFreezeProgress(courseKey: string, events: FreezeEmitter): { 
   const view = () => (progress ? <ProgressPanel courseKey={courseKey} progress={progress} note={note} /> : <></>);
   const instance = render(view(), { stdout: process.stderr, exitOnCtrlC: false, patchConsole: false });
   const redraw = () => instance.rerender(view());
-  events.on('freeze:progress', (p) => { progress = p; redraw(); });
+  events.on('freeze:progress', (p) => {
+    progress = p;
+    redraw();
+  });
   return {
-    note(text) { note = text; redraw(); },
+    note(text) {
+      note = text;
+      redraw();
+    },
     stop() {
       if (stopped) return;
       stopped = true;

@@ -7,64 +7,95 @@ import { renderTable } from './table.js';
 
 export function statusJson(s: FreezeStatus) {
   return {
-    courseKey: s.courseKey, title: s.title, status: s.status, canFreeze: s.canFreeze, freezeDate: s.freezeDate,
-    eligible: s.eligible, frozen: s.frozen, failedCount: s.failed.length, remaining: s.remaining,
-    failed: s.failed.map((f) => ({ username: f.username, userId: f.userId, reason: f.reason, message: f.message, failedOn: f.failedOn?.toISOString() ?? null })),
-    finalGradeRows: s.finalGradeRows, running: s.running, job: s.job, micromastersTaskGroup: s.micromastersTaskGroup,
+    courseKey: s.courseKey,
+    title: s.title,
+    status: s.status,
+    canFreeze: s.canFreeze,
+    freezeDate: s.freezeDate,
+    eligible: s.eligible,
+    frozen: s.frozen,
+    failedCount: s.failed.length,
+    remaining: s.remaining,
+    failed: s.failed.map((f) => ({
+      username: f.username,
+      userId: f.userId,
+      reason: f.reason,
+      message: f.message,
+      failedOn: f.failedOn?.toISOString() ?? null,
+    })),
+    finalGradeRows: s.finalGradeRows,
+    running: s.running,
+    job: s.job,
+    micromastersTaskGroup: s.micromastersTaskGroup,
   };
 }
 
 function statusLine(s: FreezeStatus): string {
-  const job = s.job?.progress ? ` · job ${s.job.progress.done}/${s.job.progress.queued} at ${s.job.progress.ratePerSecond}/s, ETA ${s.job.progress.etaSeconds ?? '—'}s` : '';
+  const job = s.job?.progress
+    ? ` · job ${s.job.progress.done}/${s.job.progress.queued} at ${s.job.progress.ratePerSecond}/s, ETA ${s.job.progress.etaSeconds ?? '—'}s`
+    : '';
   return `${s.status.replace('_', ' ')} · eligible ${s.eligible} · frozen ${s.frozen} · failed ${s.failed.length} · remaining ${s.remaining}${s.running ? ` · running (${s.job?.operator} on ${s.job?.host})${job}` : ''}`;
 }
 
 function printStatus(out: Output, s: FreezeStatus): void {
   out.line(`${s.courseKey} — ${s.title}`);
-  out.line(`freeze date ${s.freezeDate ?? 'missing'} (${s.freezeDate === null ? 'set it before freezing' : s.canFreeze ? 'in the past: can freeze' : 'not reached yet'})`);
+  out.line(
+    `freeze date ${s.freezeDate ?? 'missing'} (${s.freezeDate === null ? 'set it before freezing' : s.canFreeze ? 'in the past: can freeze' : 'not reached yet'})`,
+  );
   out.line(statusLine(s));
   if (s.micromastersTaskGroup) out.line('note: a MicroMasters freeze task group may be running for this run (:1:freeze_grade_ key is set)');
-  if (s.failed.length > 0) out.line(renderTable(['username', 'reason', 'message'], s.failed.slice(0, 50).map((f) => [f.username, f.reason, f.message])));
+  if (s.failed.length > 0)
+    out.line(
+      renderTable(
+        ['username', 'reason', 'message'],
+        s.failed.slice(0, 50).map((f) => [f.username, f.reason, f.message]),
+      ),
+    );
 }
 
 export function registerFreezeStatus(program: Command): void {
-  program.command('freeze-status')
+  program
+    .command('freeze-status')
     .description('show where the freeze of a course run stands: status, eligible, frozen, failed (with reasons), remaining, running job')
     .argument('<course-key>', 'edX course key')
     .option('--watch', 'keep showing the status every second until the run is complete (Ctrl-C to leave)')
     .option('--json', 'print JSON for scripts (one document per line with --watch)')
-    .action((courseKey: string, options: { watch?: boolean; json?: boolean }) => runCommand(options, async (services, out) => {
-      const ctx = contextOf(services);
-      const first = await getFreezeStatus(ctx, courseKey);
-      if (!options.watch) {
-        if (out.json) out.result(statusJson(first));
-        else printStatus(out, first);
-        return;
-      }
-      // Poll without overlap: the next read starts only after the previous one is printed.
-      let stopped = false;
-      const stop = () => { stopped = true; };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      let last = '';
-      let current = first;
-      if (!out.json) printStatus(out, current);
-      try {
-        for (;;) {
-          const text = out.json ? JSON.stringify(statusJson(current)) : statusLine(current);
-          if (text !== last) {
-            if (out.json) process.stdout.write(`${text}\n`);
-            else if (last) out.line(`${new Date().toISOString().slice(11, 19)} ${text}`);
-            last = text;
-          }
-          if (stopped || (current.status === 'complete' && !current.running)) break;
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          if (stopped) break;
-          current = await getFreezeStatus(ctx, courseKey);
+    .action((courseKey: string, options: { watch?: boolean; json?: boolean }) =>
+      runCommand(options, async (services, out) => {
+        const ctx = contextOf(services);
+        const first = await getFreezeStatus(ctx, courseKey);
+        if (!options.watch) {
+          if (out.json) out.result(statusJson(first));
+          else printStatus(out, first);
+          return;
         }
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    }));
+        // Poll without overlap: the next read starts only after the previous one is printed.
+        let stopped = false;
+        const stop = () => {
+          stopped = true;
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        let last = '';
+        let current = first;
+        if (!out.json) printStatus(out, current);
+        try {
+          for (;;) {
+            const text = out.json ? JSON.stringify(statusJson(current)) : statusLine(current);
+            if (text !== last) {
+              if (out.json) process.stdout.write(`${text}\n`);
+              else if (last) out.line(`${new Date().toISOString().slice(11, 19)} ${text}`);
+              last = text;
+            }
+            if (stopped || (current.status === 'complete' && !current.running)) break;
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            if (stopped) break;
+            current = await getFreezeStatus(ctx, courseKey);
+          }
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      }),
+    );
 }

@@ -13,6 +13,15 @@ import { registerSimulator } from './simulator.js';
 
 /** Every subcommand registers itself here; cli.ts knows nothing else about them. */
 export const COMMANDS: Array<(program: Command) => void> = [
-  registerRuns, registerFreeze, registerFreezeStatus, registerCompleteFreeze, registerFreezeUser, registerResync,
-  registerDiagnose, registerRevertFreeze, registerDoctor, registerDb, registerSimulator,
+  registerRuns,
+  registerFreeze,
+  registerFreezeStatus,
+  registerCompleteFreeze,
+  registerFreezeUser,
+  registerResync,
+  registerDiagnose,
+  registerRevertFreeze,
+  registerDoctor,
+  registerDb,
+  registerSimulator,
 ];

@@ -12,7 +12,11 @@ export interface Output {
   note(text: string): void;
 }
 
-export function createOutput(json: boolean, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WriteStream = process.stdout,
+  stderr: NodeJS.WriteStream = process.stderr,
+): Output {
   return {
     json,
     tty: Boolean(stdout.isTTY),
@@ -37,7 +41,9 @@ export function reportError(error: unknown, json: boolean, debug: boolean): numb
   } else if (ops) {
     process.stderr.write(`error: ${ops.line}\n`);
   } else {
-    process.stderr.write(`error: unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)} — rerun with GRADEOPS_DEBUG=1 for details and report it\n`);
+    process.stderr.write(
+      `error: unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)} — rerun with GRADEOPS_DEBUG=1 for details and report it\n`,
+    );
   }
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return ops ? ops.exitCode : 1;

@@ -23,7 +23,10 @@ export async function runCommand(
     const config = loadConfig();
     debug = config.debug;
     services = await buildServices(config, { onProgress: (m) => out.note(`… ${m}`), ...buildOptions });
-    if (services.embedded) out.note(`gradeops: EMBEDDED DEMO (data in ${services.config.dataDir}, simulated edX) — set DATABASE_URL and REDIS_URL for a real deployment`);
+    if (services.embedded)
+      out.note(
+        `gradeops: EMBEDDED DEMO (data in ${services.config.dataDir}, simulated edX) — set DATABASE_URL and REDIS_URL for a real deployment`,
+      );
     const code = await work(services, out);
     if (typeof code === 'number' && code !== 0) process.exitCode = code;
   } catch (error) {

@@ -16,7 +16,10 @@ export function renderTable(head: string[], rows: Cell[][], width = process.stdo
     colWidths = [...natural.slice(0, -1), Math.max(12, width - others - borders)];
   }
   const table = new Table({
-    head, style: { head: [], border: [] }, wordWrap: true, ...(colWidths ? { colWidths } : {}),
+    head,
+    style: { head: [], border: [] },
+    wordWrap: true,
+    ...(colWidths ? { colWidths } : {}),
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   for (const row of text) table.push(row);

@@ -28,7 +28,7 @@ export async function inRolledBackTransaction<T>(db: Db, work: (trx: Knex.Transa
 /** `.del()` gives a number on pg and a result object on PGlite (conventions.md); callers get a number. */
 export function affectedRows(result: unknown): number {
   if (typeof result === 'number') return result;
-  if (result && typeof result === 'object' && 'rowCount' in result) return Number((result as { rowCount: unknown }).rowCount ?? 0);
+  if (result && typeof result === 'object' && 'rowCount' in result) return Number(result.rowCount ?? 0);
   if (Array.isArray(result)) return result.length;
   return 0;
 }
@@ -40,7 +40,7 @@ export function toCount(value: unknown): number {
 
 /** Rows of a `knex.raw` call on either driver. */
 export function rawRows<T>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (result as { rows?: T[] }).rows ?? [];
 }
 
 // PostgreSQL plans every statement it is sent; for the few statements the freeze path runs once
@@ -65,7 +65,9 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-interface PgConnection { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> }
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
 
 /**
  * Rows of a fixed, hot statement (positional `?` bindings), as a named prepared statement on
@@ -73,7 +75,11 @@ interface PgConnection { query(config: { name: string; text: string; values: unk
  * plain `db.raw`.
  */
 export async function preparedRows<T>(db: Db, sql: string, bindings: readonly Knex.RawBinding[]): Promise<T[]> {
-  const client = db.client as Knex.Client & { config: { client?: unknown }; acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+  const client = db.client as Knex.Client & {
+    config: { client?: unknown };
+    acquireConnection(): Promise<PgConnection>;
+    releaseConnection(c: PgConnection): Promise<void>;
+  };
   if (db.isTransaction || client.config.client !== 'pg') return rawRows<T>(await db.raw(sql, bindings));
   const text = numbered(sql);
   const values = bindings.map((b) => (b === undefined ? null : b));

@@ -2,11 +2,34 @@
 // it (one line, {"error":{...}}, an in-screen banner); the domain only throws.
 
 export type OpsErrorCode =
-  | 'config' | 'usage' | 'database-unreachable' | 'redis-unreachable' | 'schema-behind' | 'data-dir-locked'
-  | 'unknown-course-key' | 'malformed-course-key' | 'unknown-user' | 'missing-freeze-date' | 'cannot-freeze-yet'
-  | 'already-complete' | 'freeze-running' | 'confirmation-mismatch' | 'unknown-snapshot' | 'snapshot-restored'
-  | 'revert-blocked' | 'not-frozen' | 'no-social-auth' | 'invalid-credentials' | 'edx-error' | 'edx-timeout'
-  | 'edx-unreachable' | 'missing-cached-data' | 'invalid-edx-data' | 'conflict' | 'nothing-to-do' | 'internal';
+  | 'config'
+  | 'usage'
+  | 'database-unreachable'
+  | 'redis-unreachable'
+  | 'schema-behind'
+  | 'data-dir-locked'
+  | 'unknown-course-key'
+  | 'malformed-course-key'
+  | 'unknown-user'
+  | 'missing-freeze-date'
+  | 'cannot-freeze-yet'
+  | 'already-complete'
+  | 'freeze-running'
+  | 'confirmation-mismatch'
+  | 'unknown-snapshot'
+  | 'snapshot-restored'
+  | 'revert-blocked'
+  | 'not-frozen'
+  | 'no-social-auth'
+  | 'invalid-credentials'
+  | 'edx-error'
+  | 'edx-timeout'
+  | 'edx-unreachable'
+  | 'missing-cached-data'
+  | 'invalid-edx-data'
+  | 'conflict'
+  | 'nothing-to-do'
+  | 'internal';
 
 export class OpsError extends Error {
   readonly code: OpsErrorCode;
@@ -37,5 +60,7 @@ export function isOpsError(error: unknown): error is OpsError {
 
 /** One line for a failure: an OpsError's own message, else what kind of unexpected error it was. */
 export function failureMessage(error: unknown): string {
-  return isOpsError(error) ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
+  return isOpsError(error)
+    ? error.message
+    : `unexpected ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.message ?? String(error)}`;
 }

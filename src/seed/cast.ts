@@ -21,24 +21,82 @@ export interface DemoCastMember {
 }
 
 export const DEMO_CAST: readonly DemoCastMember[] = [
-  { username: 'alice', firstName: 'Alice', lastName: 'Martin', course: '14.100x', phase: 'recent',
-    demonstrates: 'the ordinary case: freezes cleanly in the freezable 14.100x run; a released exam grade and a combined grade in 14.310x; an unreleased exam grade in 14.73x' },
-  { username: 'bob', firstName: 'Bob', lastName: 'Okafor', course: '14.100x', phase: 'recent',
-    demonstrates: 'a revoked edX token: a freeze candidate whose token refresh is refused, so he lands on the failed users list' },
-  { username: 'carol', firstName: 'Carol', lastName: 'Nguyen', course: '14.100x', phase: 'recent',
-    demonstrates: 'enrolled but no cached current grade: never picked up by the batch freeze (spec E11); diagnose her' },
-  { username: 'dave', firstName: 'Dave', lastName: 'Rossi', course: '14.310x', phase: 'older',
-    demonstrates: 'a relinked account: his complete FinalGrade (0.38, failed) differs from the cached current grade (0.82, passed); resync him' },
-  { username: 'erin', firstName: 'Erin', lastName: 'Walsh', course: '14.100x', phase: 'recent',
-    demonstrates: 'a conflict: a pending FinalGrade (0.55, failed) that differs from the cached grade (0.74, passed), so the freeze cannot write hers (spec E8/E15)' },
-  { username: 'frank', firstName: 'Frank', lastName: 'Mensah', course: '2.008x', phase: 'older',
-    demonstrates: 'completed Principles of Manufacturing (no exams): complete passed FinalGrades, a program certificate and letter' },
-  { username: 'grace', firstName: 'Grace', lastName: 'Ito', course: '14.73x', phase: 'legacy',
-    demonstrates: 'completed DEDP before 2022-09-01: course certificates, combined grades, a program certificate; one exam run kept passing_score 0.5 (spec E20)' },
-  { username: 'heidi', firstName: 'Heidi', lastName: 'Novak', course: '14.100x', phase: 'recent',
-    demonstrates: 'an expired but refreshable edX token: the freeze refreshes it first, then succeeds' },
-  { username: 'ivan', firstName: 'Ivan', lastName: 'Petrov', course: '2.854.1x', phase: 'recent',
-    demonstrates: 'MITx Online only: a passing learner in a non-exam MITx Online run, which always freezes as not passed (spec E18)' },
+  {
+    username: 'alice',
+    firstName: 'Alice',
+    lastName: 'Martin',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates:
+      'the ordinary case: freezes cleanly in the freezable 14.100x run; a released exam grade and a combined grade in 14.310x; an unreleased exam grade in 14.73x',
+  },
+  {
+    username: 'bob',
+    firstName: 'Bob',
+    lastName: 'Okafor',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates: 'a revoked edX token: a freeze candidate whose token refresh is refused, so he lands on the failed users list',
+  },
+  {
+    username: 'carol',
+    firstName: 'Carol',
+    lastName: 'Nguyen',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates: 'enrolled but no cached current grade: never picked up by the batch freeze (spec E11); diagnose her',
+  },
+  {
+    username: 'dave',
+    firstName: 'Dave',
+    lastName: 'Rossi',
+    course: '14.310x',
+    phase: 'older',
+    demonstrates:
+      'a relinked account: his complete FinalGrade (0.38, failed) differs from the cached current grade (0.82, passed); resync him',
+  },
+  {
+    username: 'erin',
+    firstName: 'Erin',
+    lastName: 'Walsh',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates:
+      'a conflict: a pending FinalGrade (0.55, failed) that differs from the cached grade (0.74, passed), so the freeze cannot write hers (spec E8/E15)',
+  },
+  {
+    username: 'frank',
+    firstName: 'Frank',
+    lastName: 'Mensah',
+    course: '2.008x',
+    phase: 'older',
+    demonstrates: 'completed Principles of Manufacturing (no exams): complete passed FinalGrades, a program certificate and letter',
+  },
+  {
+    username: 'grace',
+    firstName: 'Grace',
+    lastName: 'Ito',
+    course: '14.73x',
+    phase: 'legacy',
+    demonstrates:
+      'completed DEDP before 2022-09-01: course certificates, combined grades, a program certificate; one exam run kept passing_score 0.5 (spec E20)',
+  },
+  {
+    username: 'heidi',
+    firstName: 'Heidi',
+    lastName: 'Novak',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates: 'an expired but refreshable edX token: the freeze refreshes it first, then succeeds',
+  },
+  {
+    username: 'ivan',
+    firstName: 'Ivan',
+    lastName: 'Petrov',
+    course: '2.854.1x',
+    phase: 'recent',
+    demonstrates: 'MITx Online only: a passing learner in a non-exam MITx Online run, which always freezes as not passed (spec E18)',
+  },
 ];
 
 const STREAM_CAST = 2;
@@ -75,7 +133,16 @@ function enrol(ctx: CastContext, learner: Learner, rng: Rng, course: string, pha
 }
 
 /** A passed final grade followed by a sat exam in the exam run after that course run. */
-function passWithExam(ctx: CastContext, learner: Learner, rng: Rng, course: string, phase: RunPhase, percent: number, score: number, combine: boolean) {
+function passWithExam(
+  ctx: CastContext,
+  learner: Learner,
+  rng: Rng,
+  course: string,
+  phase: RunPhase,
+  percent: number,
+  score: number,
+  combine: boolean,
+) {
   enrol(ctx, learner, rng, course, phase, verified(percent, { finalGrade: complete }));
   const examPhase = phase === 'legacy' ? 'legacy' : phase === 'older' ? 'past' : 'recent';
   const examRun = ctx.cat.examRun(course, examPhase);
@@ -86,8 +153,12 @@ function passWithExam(ctx: CastContext, learner: Learner, rng: Rng, course: stri
 
 const SETUPS: Record<string, CastSetup> = {
   alice: {
-    joinedDaysAgo: 700, programs: [0],
-    accounts: [{ provider: 'edxorg', uid: 'AliceM_MIT', state: 'valid' }, { provider: 'mitxonline', uid: 'alice.martin', state: 'valid' }],
+    joinedDaysAgo: 700,
+    programs: [0],
+    accounts: [
+      { provider: 'edxorg', uid: 'AliceM_MIT', state: 'valid' },
+      { provider: 'mitxonline', uid: 'alice.martin', state: 'valid' },
+    ],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '14.100x', 'recent', verified(0.87));
       passWithExam(ctx, learner, rng, '14.310x', 'older', 0.91, 84, true);
@@ -95,14 +166,16 @@ const SETUPS: Record<string, CastSetup> = {
     },
   },
   bob: {
-    joinedDaysAgo: 400, programs: [0],
+    joinedDaysAgo: 400,
+    programs: [0],
     accounts: [{ provider: 'edxorg', uid: 'bokafor', state: 'revoked' }],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '14.100x', 'recent', verified(0.71));
     },
   },
   carol: {
-    joinedDaysAgo: 300, programs: [0],
+    joinedDaysAgo: 300,
+    programs: [0],
     accounts: [{ provider: 'edxorg', uid: 'carol_ng', state: 'valid' }],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '14.100x', 'recent', verified(null));
@@ -110,36 +183,69 @@ const SETUPS: Record<string, CastSetup> = {
   },
   dave: {
     // The edX account was relinked three days ago, after 14.310x was frozen with the old one's data.
-    joinedDaysAgo: 900, programs: [0],
+    joinedDaysAgo: 900,
+    programs: [0],
     accounts: [{ provider: 'edxorg', uid: 'drossi_2', state: 'valid', linkedDaysAgo: 3 }],
     story(ctx, learner, rng) {
-      enrol(ctx, learner, rng, '14.310x', 'older', verified(0.82, { finalGrade: { status: 'complete', values: { grade: 0.38, passed: false } } }));
+      enrol(
+        ctx,
+        learner,
+        rng,
+        '14.310x',
+        'older',
+        verified(0.82, { finalGrade: { status: 'complete', values: { grade: 0.38, passed: false } } }),
+      );
     },
   },
   erin: {
-    joinedDaysAgo: 250, programs: [0],
+    joinedDaysAgo: 250,
+    programs: [0],
     accounts: [{ provider: 'edxorg', uid: 'erinw', state: 'valid' }],
     story(ctx, learner, rng) {
-      enrol(ctx, learner, rng, '14.100x', 'recent', verified(0.74, {
-        finalGrade: { status: 'pending', values: { grade: 0.55, passed: false }, at: addDays(ctx.now, -6) },
-      }));
+      enrol(
+        ctx,
+        learner,
+        rng,
+        '14.100x',
+        'recent',
+        verified(0.74, {
+          finalGrade: { status: 'pending', values: { grade: 0.55, passed: false }, at: addDays(ctx.now, -6) },
+        }),
+      );
     },
   },
   frank: {
-    joinedDaysAgo: 800, programs: [1],
+    joinedDaysAgo: 800,
+    programs: [1],
     accounts: [{ provider: 'edxorg', uid: 'fmensah', state: 'valid' }],
     story(ctx, learner, rng) {
-      const courses: Array<[string, number]> = [['2.008x', 0.88], ['2.830.1x', 0.79], ['2.854.1x', 0.83], ['2.854.2x', 0.91], ['15.761x', 0.76]];
+      const courses: Array<[string, number]> = [
+        ['2.008x', 0.88],
+        ['2.830.1x', 0.79],
+        ['2.854.1x', 0.83],
+        ['2.854.2x', 0.91],
+        ['15.761x', 0.76],
+      ];
       for (const [course, percent] of courses) enrol(ctx, learner, rng, course, 'older', verified(percent, { finalGrade: complete }));
       const lastFreeze = ctx.cat.run('2.008x', 'older').freeze!;
       ctx.writer.addProgramCertificate(learner, ctx.cat.programs[1], addDays(lastFreeze, 1), rng);
     },
   },
   grace: {
-    joinedDaysAgo: 0, programs: [0],
-    accounts: [{ provider: 'edxorg', uid: 'gito', state: 'valid' }, { provider: 'mitxonline', uid: 'grace.ito', state: 'valid' }],
+    joinedDaysAgo: 0,
+    programs: [0],
+    accounts: [
+      { provider: 'edxorg', uid: 'gito', state: 'valid' },
+      { provider: 'mitxonline', uid: 'grace.ito', state: 'valid' },
+    ],
     story(ctx, learner, rng) {
-      const exams: Array<[string, number, number]> = [['14.100x', 0.92, 88], ['14.310x', 0.85, 79.5], ['14.73x', 0.81, 72], ['14.750x', 0.88, 90], ['14.740x', 0.9, 85]];
+      const exams: Array<[string, number, number]> = [
+        ['14.100x', 0.92, 88],
+        ['14.310x', 0.85, 79.5],
+        ['14.73x', 0.81, 72],
+        ['14.750x', 0.88, 90],
+        ['14.740x', 0.9, 85],
+      ];
       let lastRelease = new Date(0);
       for (const [course, percent, score] of exams) {
         const examRun = passWithExam(ctx, learner, rng, course, 'legacy', percent, score, true);
@@ -152,14 +258,16 @@ const SETUPS: Record<string, CastSetup> = {
     },
   },
   heidi: {
-    joinedDaysAgo: 200, programs: [0],
+    joinedDaysAgo: 200,
+    programs: [0],
     accounts: [{ provider: 'edxorg', uid: 'hnovak', state: 'expired' }],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '14.100x', 'recent', verified(0.64));
     },
   },
   ivan: {
-    joinedDaysAgo: 220, programs: [1],
+    joinedDaysAgo: 220,
+    programs: [1],
     accounts: [{ provider: 'mitxonline', uid: 'ivan.petrov', state: 'valid' }],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '2.854.1x', 'recent', verified(0.93));
@@ -183,10 +291,16 @@ export function seedCast(ctx: CastContext): SeededCastMember[] {
     const setup = SETUPS[member.username];
     const rng = new Rng(deriveSeed(ctx.seed, STREAM_CAST, index));
     const joined = joinedAt(setup, ctx.now);
-    const learner = ctx.writer.addLearner({
-      username: member.username, firstName: member.firstName, lastName: member.lastName, joined,
-      email: `${member.username}@example.com`,
-    }, rng);
+    const learner = ctx.writer.addLearner(
+      {
+        username: member.username,
+        firstName: member.firstName,
+        lastName: member.lastName,
+        joined,
+        email: `${member.username}@example.com`,
+      },
+      rng,
+    );
     for (const account of setup.accounts) {
       const linked = account.linkedDaysAgo === undefined ? joined : addDays(ctx.now, -account.linkedDaysAgo);
       ctx.writer.addAccount(learner, account.provider, account.uid, account.state, rng, linked);

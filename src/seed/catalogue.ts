@@ -1,7 +1,15 @@
 import type { Provider } from '../domain/edx/edx-settings.js';
 import {
-  EXAM_PHASES, FREEZE_AFTER_END_DAYS, LEGACY_RUN_START, PROGRAMS, RUN_LENGTH_DAYS, RUN_PHASES, RUN_START_OFFSETS,
-  type CourseData, type ExamPhase, type RunPhase,
+  EXAM_PHASES,
+  FREEZE_AFTER_END_DAYS,
+  LEGACY_RUN_START,
+  PROGRAMS,
+  RUN_LENGTH_DAYS,
+  RUN_PHASES,
+  RUN_START_OFFSETS,
+  type CourseData,
+  type ExamPhase,
+  type RunPhase,
 } from './catalogue-data.js';
 import { addDays, addHours, iso, isoDay, termCode } from './dates.js';
 import type { RowBatch } from './row-batch.js';
@@ -66,19 +74,35 @@ export function buildCatalogue(batch: RowBatch, now: Date): Catalogue {
   const keys = new Set<string>();
   const programs = PROGRAMS.map((data, p) => {
     const programId = batch.add('courses_program', {
-      title: data.title, live: true, description: data.description, financial_aid_availability: data.financialAid,
-      ga_tracking_id: '', num_required_courses: data.courses.filter((c) => !c.elective).length + data.electivesRequired,
-      price: '1000.00', exam_attempts_first_date: null, exam_attempts_second_date: null,
-      created_on: iso(PROGRAM_CREATED), updated_on: iso(PROGRAM_CREATED),
+      title: data.title,
+      live: true,
+      description: data.description,
+      financial_aid_availability: data.financialAid,
+      ga_tracking_id: '',
+      num_required_courses: data.courses.filter((c) => !c.elective).length + data.electivesRequired,
+      price: '1000.00',
+      exam_attempts_first_date: null,
+      exam_attempts_second_date: null,
+      created_on: iso(PROGRAM_CREATED),
+      updated_on: iso(PROGRAM_CREATED),
     });
     const electivesSetId = batch.add('courses_electivesset', {
-      program_id: programId, required_number: data.electivesRequired, title: data.electivesTitle,
+      program_id: programId,
+      required_number: data.electivesRequired,
+      title: data.electivesTitle,
     });
     const courses = data.courses.map((course, i): SeedCourse => {
       const courseId = batch.add('courses_course', {
-        program_id: programId, position_in_program: i + 1, edx_key: `MITx+${course.number}`, title: course.title,
-        course_number: course.number, thumbnail: null, description: `${course.title} (MITx ${course.number}).`,
-        prerequisites: null, contact_email: null, should_display_progress: true,
+        program_id: programId,
+        position_in_program: i + 1,
+        edx_key: `MITx+${course.number}`,
+        title: course.title,
+        course_number: course.number,
+        thumbnail: null,
+        description: `${course.title} (MITx ${course.number}).`,
+        prerequisites: null,
+        contact_email: null,
+        should_display_progress: true,
       });
       if (course.elective) batch.add('courses_electivecourse', { course_id: courseId, electives_set_id: electivesSetId });
       const runs = RUN_PHASES.map((phase) => addRun(batch, keys, now, course, courseId, phase, p, i));
@@ -113,7 +137,8 @@ function catalogueView(programs: SeedProgram[]): Catalogue {
 function runShape(phase: RunPhase, program: number, index: number) {
   const backend: Provider =
     (phase === 'recent' && index % 3 === 2) || (phase === 'current' && index % 2 === 1) || (phase === 'upcoming' && index % 3 === 1)
-      ? 'mitxonline' : 'edxorg';
+      ? 'mitxonline'
+      : 'edxorg';
   let status: SeedRun['status'] = null;
   if (phase === 'legacy' || phase === 'older') status = 'complete';
   if (phase === 'past') status = index % 2 === 0 ? 'complete' : index === 1 ? 'pending' : null;
@@ -124,7 +149,16 @@ function runShape(phase: RunPhase, program: number, index: number) {
   return { backend, status, missingFreeze, discontinued };
 }
 
-function addRun(batch: RowBatch, keys: Set<string>, now: Date, course: CourseData, courseId: number, phase: RunPhase, program: number, index: number): SeedRun {
+function addRun(
+  batch: RowBatch,
+  keys: Set<string>,
+  now: Date,
+  course: CourseData,
+  courseId: number,
+  phase: RunPhase,
+  program: number,
+  index: number,
+): SeedRun {
   const shape = runShape(phase, program, index);
   const start = phase === 'legacy' ? LEGACY_RUN_START : addDays(now, RUN_START_OFFSETS[phase]);
   const end = addDays(start, RUN_LENGTH_DAYS);
@@ -134,25 +168,47 @@ function addRun(batch: RowBatch, keys: Set<string>, now: Date, course: CourseDat
   // MITx Online keys use the MITxT org, so the same course number never collides across backends.
   const key = uniqueKey(keys, `course-v1:${shape.backend === 'mitxonline' ? 'MITxT' : 'MITx'}+${course.number}+${term}`);
   const title = `${course.title} (${term})`;
-  const enrollmentUrl = shape.backend === 'mitxonline'
-    ? `https://learn.mitxonline.mit.edu/courses/${key}/`
-    : `https://courses.edx.org/courses/${key}/about`;
+  const enrollmentUrl =
+    shape.backend === 'mitxonline' ? `https://learn.mitxonline.mit.edu/courses/${key}/` : `https://courses.edx.org/courses/${key}/about`;
   const id = batch.add('courses_courserun', {
-    title, edx_course_key: key, course_id: courseId, enrollment_start: iso(enrollmentStart), start_date: iso(start),
-    enrollment_end: iso(addDays(start, 30)), end_date: iso(end), upgrade_deadline: iso(addDays(end, -21)),
-    freeze_grade_date: freeze ? iso(freeze) : null, fuzzy_start_date: null, fuzzy_enrollment_start_date: null,
-    enrollment_url: enrollmentUrl, prerequisites: null, courseware_backend: shape.backend, is_discontinued: shape.discontinued,
+    title,
+    edx_course_key: key,
+    course_id: courseId,
+    enrollment_start: iso(enrollmentStart),
+    start_date: iso(start),
+    enrollment_end: iso(addDays(start, 30)),
+    end_date: iso(end),
+    upgrade_deadline: iso(addDays(end, -21)),
+    freeze_grade_date: freeze ? iso(freeze) : null,
+    fuzzy_start_date: null,
+    fuzzy_enrollment_start_date: null,
+    enrollment_url: enrollmentUrl,
+    prerequisites: null,
+    courseware_backend: shape.backend,
+    is_discontinued: shape.discontinued,
   });
   if (shape.status && freeze) {
     const started = addHours(freeze, 16); // the beat task runs at 16:xx UTC (spec 2.6)
     batch.add('grades_courserungradingstatus', {
-      course_run_id: id, status: shape.status, created_on: iso(started),
+      course_run_id: id,
+      status: shape.status,
+      created_on: iso(started),
       updated_on: iso(shape.status === 'complete' ? addHours(started, 2) : started),
     });
   }
   return {
-    id, key, title, courseId, phase, backend: shape.backend, enrollmentStart, start, end, freeze,
-    status: shape.status, discontinued: shape.discontinued,
+    id,
+    key,
+    title,
+    courseId,
+    phase,
+    backend: shape.backend,
+    enrollmentStart,
+    start,
+    end,
+    freeze,
+    status: shape.status,
+    discontinued: shape.discontinued,
   };
 }
 
@@ -167,22 +223,46 @@ function examWindow(phase: ExamPhase, now: Date) {
   return { first: addDays(now, firstOffset), last: addDays(now, firstOffset + 20), grades: addDays(now, gradesOffset) };
 }
 
-function addExamRun(batch: RowBatch, keys: Set<string>, now: Date, course: CourseData, courseId: number, phase: ExamPhase, index: number): SeedExamRun {
+function addExamRun(
+  batch: RowBatch,
+  keys: Set<string>,
+  now: Date,
+  course: CourseData,
+  courseId: number,
+  phase: ExamPhase,
+  index: number,
+): SeedExamRun {
   const w = examWindow(phase, now);
   const semester = termCode(w.first);
   const key = uniqueKey(keys, `course-v1:MITx+${course.number.replace(/x$/, '')}PEx+${semester}`);
   // E20: one legacy exam run kept the model default 0.5 while scores are on 0–100.
   const passingScore = phase === 'legacy' && index === 2 ? 0.5 : 60;
   const id = batch.add('exams_examrun', {
-    course_id: courseId, exam_series_code: `MITx_${course.number}`, edx_exam_course_key: key,
-    description: `Proctored exam for ${course.title}`, semester, date_first_schedulable: iso(w.first),
-    date_last_schedulable: iso(w.last), date_first_eligible: isoDay(addDays(w.first, 7)),
-    date_last_eligible: isoDay(addDays(w.last, 7)), date_grades_available: iso(w.grades), passing_score: passingScore,
-    authorized: phase !== 'upcoming', created_on: iso(addDays(w.first, -60)), updated_on: iso(addDays(w.first, -60)),
+    course_id: courseId,
+    exam_series_code: `MITx_${course.number}`,
+    edx_exam_course_key: key,
+    description: `Proctored exam for ${course.title}`,
+    semester,
+    date_first_schedulable: iso(w.first),
+    date_last_schedulable: iso(w.last),
+    date_first_eligible: isoDay(addDays(w.first, 7)),
+    date_last_eligible: isoDay(addDays(w.last, 7)),
+    date_grades_available: iso(w.grades),
+    passing_score: passingScore,
+    authorized: phase !== 'upcoming',
+    created_on: iso(addDays(w.first, -60)),
+    updated_on: iso(addDays(w.first, -60)),
   });
   return {
-    id, key, courseId, phase, firstSchedulable: w.first, lastSchedulable: w.last, gradesAvailable: w.grades,
-    passingScore, released: w.grades.getTime() <= now.getTime(),
+    id,
+    key,
+    courseId,
+    phase,
+    firstSchedulable: w.first,
+    lastSchedulable: w.last,
+    gradesAvailable: w.grades,
+    passingScore,
+    released: w.grades.getTime() <= now.getTime(),
   };
 }
 

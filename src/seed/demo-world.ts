@@ -55,9 +55,9 @@ const REPORT_EVERY_LEARNERS = 10_000;
 
 /** "Empty" = no learners and no course runs; the demo seed never writes into a database with either. */
 export async function isDatabaseEmpty(db: Db): Promise<boolean> {
-  const [row] = rawRows<{ users: boolean; runs: boolean }>(await db.raw(
-    'SELECT EXISTS (SELECT 1 FROM auth_user) AS users, EXISTS (SELECT 1 FROM courses_courserun) AS runs',
-  ));
+  const [row] = rawRows<{ users: boolean; runs: boolean }>(
+    await db.raw('SELECT EXISTS (SELECT 1 FROM auth_user) AS users, EXISTS (SELECT 1 FROM courses_courserun) AS runs'),
+  );
   return !row.users && !row.runs;
 }
 
@@ -85,8 +85,10 @@ export async function seedDemo(db: Knex, options: SeedDemoOptions): Promise<Seed
     const cat = buildCatalogue(batch, now);
     const cast = seedCast({ writer, cat, seed: options.seed, now });
     await batch.flush(trx);
-    progress(`catalogue written: ${count(batch, 'courses_program')} programs, ${count(batch, 'courses_course')} courses, `
-      + `${count(batch, 'courses_courserun')} course runs, ${count(batch, 'exams_examrun')} exam runs; cast of ${cast.length}`);
+    progress(
+      `catalogue written: ${count(batch, 'courses_program')} programs, ${count(batch, 'courses_course')} courses, ` +
+        `${count(batch, 'courses_courserun')} course runs, ${count(batch, 'exams_examrun')} exam runs; cast of ${cast.length}`,
+    );
 
     for (let first = 1; first <= generated; first += CHUNK_LEARNERS) {
       const last = Math.min(generated, first + CHUNK_LEARNERS - 1);
@@ -100,8 +102,13 @@ export async function seedDemo(db: Knex, options: SeedDemoOptions): Promise<Seed
     await resetSequences(trx);
     const counts = Object.fromEntries(SEEDED_TABLES.map((t) => [t, count(batch, t)])) as Record<SeededTable, number>;
     return {
-      seed: options.seed, now: now.toISOString(), learners: total, durationMs: Date.now() - started,
-      counts, cast, highlights: highlights(cat),
+      seed: options.seed,
+      now: now.toISOString(),
+      learners: total,
+      durationMs: Date.now() - started,
+      counts,
+      cast,
+      highlights: highlights(cat),
     };
   });
 }
@@ -123,6 +130,9 @@ function highlights(cat: Catalogue): SeedHighlights {
 }
 
 export function notEmptyError(): OpsError {
-  return new OpsError('conflict', 'the database already has learners or course runs; the demo seed only fills an empty database',
-    'point DATABASE_URL at a new database (createdb, then `gradeops db migrate`), or use a fresh GRADEOPS_DATA_DIR for the embedded demo');
+  return new OpsError(
+    'conflict',
+    'the database already has learners or course runs; the demo seed only fills an empty database',
+    'point DATABASE_URL at a new database (createdb, then `gradeops db migrate`), or use a fresh GRADEOPS_DATA_DIR for the embedded demo',
+  );
 }

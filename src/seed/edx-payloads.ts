@@ -16,8 +16,14 @@ export interface EdxAccount {
 
 function courseMode(slug: 'audit' | 'verified') {
   return {
-    currency: 'usd', description: null, expiration_datetime: null, min_price: slug === 'verified' ? 300 : 0,
-    name: slug === 'verified' ? 'Verified Certificate' : 'Audit', sku: null, slug, suggested_prices: '',
+    currency: 'usd',
+    description: null,
+    expiration_datetime: null,
+    min_price: slug === 'verified' ? 300 : 0,
+    name: slug === 'verified' ? 'Verified Certificate' : 'Audit',
+    sku: null,
+    slug,
+    suggested_prices: '',
   };
 }
 
@@ -27,9 +33,13 @@ function courseDetails(run: SeedRun): object {
   let details = courseDetailsByRun.get(run);
   if (!details) {
     details = {
-      course_end: edxIso(run.end), course_id: run.key, course_modes: [courseMode('audit'), courseMode('verified')],
-      course_start: edxIso(run.start), enrollment_end: edxIso(addDays(run.start, 30)),
-      enrollment_start: edxIso(run.enrollmentStart), invite_only: false,
+      course_end: edxIso(run.end),
+      course_id: run.key,
+      course_modes: [courseMode('audit'), courseMode('verified')],
+      course_start: edxIso(run.start),
+      enrollment_end: edxIso(addDays(run.start, 30)),
+      enrollment_start: edxIso(run.enrollmentStart),
+      invite_only: false,
     };
     courseDetailsByRun.set(run, details);
   }
@@ -42,9 +52,13 @@ export function enrollmentData(run: SeedRun, account: EdxAccount, mode: Enrollme
 
 export function currentGradeData(run: SeedRun, account: EdxAccount, percent: number, passed: boolean): object {
   return {
-    course_id: run.key, email: account.email, passed, percent,
+    course_id: run.key,
+    email: account.email,
+    passed,
+    percent,
     // edX sends a letter only for graded-and-passing learners in these courses (see the samples).
-    letter_grade: passed ? 'Pass' : null, username: account.uid,
+    letter_grade: passed ? 'Pass' : null,
+    username: account.uid,
   };
 }
 
@@ -54,10 +68,15 @@ export function currentGradeData(run: SeedRun, account: EdxAccount, percent: num
  */
 export function certificateData(run: SeedRun, account: EdxAccount, percent: number, passing: boolean, created: Date, rng: Rng): object {
   return {
-    username: account.uid, course_id: run.key, certificate_type: 'verified',
+    username: account.uid,
+    course_id: run.key,
+    certificate_type: 'verified',
     status: passing ? 'downloadable' : 'notpassing',
     download_url: passing ? `https://courses.edx.org/certificates/${rng.hex(32)}` : '',
-    grade: percent.toFixed(2), created: edxIso(created), modified: edxIso(created), is_passing: passing,
+    grade: percent.toFixed(2),
+    created: edxIso(created),
+    modified: edxIso(created),
+    is_passing: passing,
   };
 }
 
@@ -78,7 +97,10 @@ export function extraData(provider: Provider, state: TokenState, now: Date, rng:
   const data: Record<string, unknown> = {
     access_token: rng.token(30),
     refresh_token: state === 'revoked' ? `${REVOKED_TOKEN_PREFIX}${rng.token(22)}` : rng.token(30),
-    expires_in: 36000, token_type: 'Bearer', scope: 'read write', auth_time: Math.floor(updatedAt),
+    expires_in: 36000,
+    token_type: 'Bearer',
+    scope: 'read write',
+    auth_time: Math.floor(updatedAt),
   };
   if (provider === 'edxorg') data.updated_at = updatedAt;
   return data;

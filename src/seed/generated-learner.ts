@@ -42,7 +42,10 @@ export function seedGeneratedLearner(writer: LearnerWriter, cat: Catalogue, inde
   for (const program of programs) {
     for (const course of program.courses) {
       if (!rng.chance(0.55)) continue;
-      const run = pickRun(rng, course.runs.filter((r) => has(r.backend)));
+      const run = pickRun(
+        rng,
+        course.runs.filter((r) => has(r.backend)),
+      );
       if (!run) continue;
       const outcome = planOutcome(rng, run, ability, now);
       plan.push({ course, run, outcome });
@@ -57,15 +60,30 @@ export function seedGeneratedLearner(writer: LearnerWriter, cat: Catalogue, inde
   const firstStart = Math.min(...plan.map((p) => p.run.enrollmentStart.getTime()), now.getTime());
   const joined = addDays(new Date(firstStart), -rng.int(3, 200));
   const ascii = (s: string) => s.normalize('NFD').replace(/[^A-Za-z]/g, '');
-  const learner = writer.addLearner({
-    username: generatedUsername(index), firstName, lastName, joined,
-    email: `${ascii(firstName).toLowerCase()}.${ascii(lastName).toLowerCase()}.${index}@example.com`,
-    active: rng.chance(0.99), fakeUser: rng.chance(0.005),
-  }, rng);
+  const learner = writer.addLearner(
+    {
+      username: generatedUsername(index),
+      firstName,
+      lastName,
+      joined,
+      email: `${ascii(firstName).toLowerCase()}.${ascii(lastName).toLowerCase()}.${index}@example.com`,
+      active: rng.chance(0.99),
+      fakeUser: rng.chance(0.005),
+    },
+    rng,
+  );
   const linked = addDays(joined, rng.int(0, 3));
   // Remote usernames differ from the MicroMasters one (spec 1.2: uid is the edX username).
   if (has('edxorg')) writer.addAccount(learner, 'edxorg', `${ascii(firstName)}${ascii(lastName)}${index}`, tokenState(rng), rng, linked);
-  if (has('mitxonline')) writer.addAccount(learner, 'mitxonline', `${ascii(firstName).toLowerCase()}_${ascii(lastName).toLowerCase()}${index}`, tokenState(rng), rng, linked);
+  if (has('mitxonline'))
+    writer.addAccount(
+      learner,
+      'mitxonline',
+      `${ascii(firstName).toLowerCase()}_${ascii(lastName).toLowerCase()}${index}`,
+      tokenState(rng),
+      rng,
+      linked,
+    );
   for (const program of programs) writer.enrollInProgram(learner, program, rng.chance(0.08) ? rng.uuid() : null);
   if (rng.chance(0.92)) writer.addRefreshTimes(learner, rng);
 
@@ -85,9 +103,8 @@ function pickRun(rng: Rng, runs: SeedRun[]): SeedRun | null {
 }
 
 function planOutcome(rng: Rng, run: SeedRun, ability: number, now: Date): RunOutcome {
-  const mode: EnrollmentMode = run.backend === 'mitxonline'
-    ? (rng.chance(0.6) ? 'verified' : 'audit')
-    : rng.weighted({ verified: 58, audit: 35, honor: 7 });
+  const mode: EnrollmentMode =
+    run.backend === 'mitxonline' ? (rng.chance(0.6) ? 'verified' : 'audit') : rng.weighted({ verified: 58, audit: 35, honor: 7 });
   const started = run.start.getTime() < now.getTime();
   // E11: a few enrolled learners have no cached current grade and are never batch-frozen.
   if (!started || rng.chance(0.04)) return { mode, percent: null };
@@ -110,7 +127,14 @@ function planOutcome(rng: Rng, run: SeedRun, ability: number, now: Date): RunOut
  * a combined grade when both are passed and released (spec 2.11), and – before MicroMasters stopped
  * issuing them – a course certificate.
  */
-function seedExams(writer: LearnerWriter, rng: Rng, learner: Learner, course: SeedCourse, grades: StoredFinalGrade[], cat: Catalogue): void {
+function seedExams(
+  writer: LearnerWriter,
+  rng: Rng,
+  learner: Learner,
+  course: SeedCourse,
+  grades: StoredFinalGrade[],
+  cat: Catalogue,
+): void {
   const passedFinals = grades.filter((g) => g.status === 'complete' && g.passed);
   if (passedFinals.length === 0) return;
   const bestFinal = passedFinals.reduce((a, b) => (b.grade > a.grade ? b : a));
@@ -128,7 +152,9 @@ function seedExams(writer: LearnerWriter, rng: Rng, learner: Learner, course: Se
     const phase = EXAM_FOR_RUN_PHASE[final.run.phase];
     if (!phase || !final.paid) continue;
     const examRun = cat.examRun(course.number, phase);
-    const kind = rng.weighted(examRun.phase === 'recent' ? { taken: 93, 'no-show': 7, authorized: 0 } : { taken: 80, 'no-show': 7, authorized: 13 });
+    const kind = rng.weighted(
+      examRun.phase === 'recent' ? { taken: 93, 'no-show': 7, authorized: 0 } : { taken: 80, 'no-show': 7, authorized: 13 },
+    );
     const score = Math.round(clamp(rng.normal(bestFinal.grade * 100 - 2, 12), 0, 100) * 2) / 2;
     const result = writer.addExam(learner, course, examRun, kind === 'taken' ? { kind, score } : { kind }, rng);
     if (kind === 'no-show' || (result && !result.passed)) retake = true;
@@ -140,7 +166,8 @@ function seedExams(writer: LearnerWriter, rng: Rng, learner: Learner, course: Se
   if (!bestExam) return;
   // Some combined grades are left for `populate_combined_final_grades` to create.
   if (rng.chance(0.75)) writer.addCombinedGrade(learner, course, bestFinal.grade, bestExam.score, addDays(bestExam.gradesAvailable, 1));
-  if (bestExam.gradesAvailable < COURSE_CERTIFICATES_STOPPED) writer.addCourseCertificate(learner, course, addDays(bestExam.gradesAvailable, 2), rng);
+  if (bestExam.gradesAvailable < COURSE_CERTIFICATES_STOPPED)
+    writer.addCourseCertificate(learner, course, addDays(bestExam.gradesAvailable, 2), rng);
 }
 
 function tokenState(rng: Rng): TokenState {

@@ -2,7 +2,13 @@ import type { Provider } from '../domain/edx/edx-settings.js';
 import type { SeedCourse, SeedExamRun, SeedProgram, SeedRun } from './catalogue.js';
 import { addDays, addHours, addMinutes, iso } from './dates.js';
 import {
-  certificateData, currentGradeData, enrollmentData, extraData, type EdxAccount, type EnrollmentMode, type TokenState,
+  certificateData,
+  currentGradeData,
+  enrollmentData,
+  extraData,
+  type EdxAccount,
+  type EnrollmentMode,
+  type TokenState,
 } from './edx-payloads.js';
 import { combinedGrade } from '../domain/combined-grades/combined-grade-formula.js';
 import { computeFinalGrade, type FinalGradeValues } from './grading-rules.js';
@@ -53,15 +59,25 @@ export interface StoredFinalGrade extends FinalGradeValues {
 export type ExamOutcome = { kind: 'taken'; score: number } | { kind: 'no-show' } | { kind: 'authorized' };
 
 export class LearnerWriter {
-  constructor(private readonly batch: RowBatch, private readonly now: Date) {}
+  constructor(
+    private readonly batch: RowBatch,
+    private readonly now: Date,
+  ) {}
 
   addLearner(person: Person, rng: Rng): Learner {
     const lastLogin = rng.chance(0.9) ? addMinutes(this.now, -rng.int(60, 90 * 24 * 60)) : null;
     const id = this.batch.add('auth_user', {
       // Django's unusable-password marker: these learners only ever log in through edX / MITx Online.
-      password: `!${rng.token(40)}`, last_login: lastLogin && lastLogin > person.joined ? iso(lastLogin) : null,
-      is_superuser: false, username: person.username, first_name: person.firstName, last_name: person.lastName,
-      email: person.email, is_staff: false, is_active: person.active ?? true, date_joined: iso(person.joined),
+      password: `!${rng.token(40)}`,
+      last_login: lastLogin && lastLogin > person.joined ? iso(lastLogin) : null,
+      is_superuser: false,
+      username: person.username,
+      first_name: person.firstName,
+      last_name: person.lastName,
+      email: person.email,
+      is_staff: false,
+      is_active: person.active ?? true,
+      date_joined: iso(person.joined),
     });
     this.batch.add('profiles_profile', { user_id: id, fake_user: person.fakeUser ?? false });
     return { id, username: person.username, email: person.email, joined: person.joined, accounts: {} };
@@ -72,7 +88,12 @@ export class LearnerWriter {
     const data = extraData(provider, state, this.now, rng) as { auth_time: number };
     const modified = new Date(Math.max(linked.getTime(), data.auth_time * 1000));
     this.batch.add('social_auth_usersocialauth', {
-      user_id: learner.id, provider, uid, extra_data: JSON.stringify(data), created: iso(linked), modified: iso(modified),
+      user_id: learner.id,
+      provider,
+      uid,
+      extra_data: JSON.stringify(data),
+      created: iso(linked),
+      modified: iso(modified),
     });
     learner.accounts[provider] = { uid, email: learner.email };
   }
@@ -87,8 +108,12 @@ export class LearnerWriter {
     const edx = learner.accounts.edxorg !== undefined;
     const mitx = learner.accounts.mitxonline !== undefined;
     this.batch.add('dashboard_usercacherefreshtime', {
-      user_id: learner.id, enrollment: edx ? at() : null, certificate: edx ? at() : null, current_grade: edx ? at() : null,
-      enrollment_mitxonline: mitx ? at() : null, current_grade_mitxonline: mitx ? at() : null,
+      user_id: learner.id,
+      enrollment: edx ? at() : null,
+      certificate: edx ? at() : null,
+      current_grade: edx ? at() : null,
+      enrollment_mitxonline: mitx ? at() : null,
+      current_grade_mitxonline: mitx ? at() : null,
     });
   }
 
@@ -100,29 +125,45 @@ export class LearnerWriter {
     const opened = Math.min(addDays(run.enrollmentStart, rng.int(0, 60)).getTime(), addDays(this.now, -1).getTime());
     const enrolled = new Date(Math.max(learner.joined.getTime(), opened));
     this.batch.add('dashboard_cachedenrollment', {
-      user_id: learner.id, course_run_id: run.id, data: JSON.stringify(enrollmentData(run, account, outcome.mode, enrolled)),
+      user_id: learner.id,
+      course_run_id: run.id,
+      data: JSON.stringify(enrollmentData(run, account, outcome.mode, enrolled)),
     });
     if (outcome.percent === null) return null;
     const percent = outcome.percent;
     const passed = outcome.passed ?? percent >= course.cutoff;
     this.batch.add('dashboard_cachedcurrentgrade', {
-      user_id: learner.id, course_run_id: run.id, data: JSON.stringify(currentGradeData(run, account, percent, passed)),
+      user_id: learner.id,
+      course_run_id: run.id,
+      data: JSON.stringify(currentGradeData(run, account, percent, passed)),
     });
     const ended = run.end.getTime() < this.now.getTime();
-    const certificate = (outcome.certificate ?? (run.backend === 'edxorg' && outcome.mode === 'verified' && ended))
-      ? { status: passed ? 'downloadable' as const : 'notpassing' as const, type: 'verified' as const } : null;
+    const certificate =
+      (outcome.certificate ?? (run.backend === 'edxorg' && outcome.mode === 'verified' && ended))
+        ? { status: passed ? ('downloadable' as const) : ('notpassing' as const), type: 'verified' as const }
+        : null;
     if (certificate) {
       this.batch.add('dashboard_cachedcertificate', {
-        user_id: learner.id, course_run_id: run.id,
+        user_id: learner.id,
+        course_run_id: run.id,
         data: JSON.stringify(certificateData(run, account, percent, passed, addDays(run.end, 3), rng)),
       });
     }
     if (!outcome.finalGrade) return null;
-    const values = { ...computeFinalGrade(course.exam, { mode: outcome.mode, percent, passed, certificate }), ...outcome.finalGrade.values };
+    const values = {
+      ...computeFinalGrade(course.exam, { mode: outcome.mode, percent, passed, certificate }),
+      ...outcome.finalGrade.values,
+    };
     const at = outcome.finalGrade.at ?? addMinutes(addHours(run.freeze ?? run.end, 16), rng.int(1, 90));
     this.batch.add('grades_finalgrade', {
-      user_id: learner.id, course_run_id: run.id, grade: values.grade, passed: values.passed, status: outcome.finalGrade.status,
-      course_run_paid_on_edx: values.paid, created_on: iso(at), updated_on: iso(at),
+      user_id: learner.id,
+      course_run_id: run.id,
+      grade: values.grade,
+      passed: values.passed,
+      status: outcome.finalGrade.status,
+      course_run_paid_on_edx: values.paid,
+      created_on: iso(at),
+      updated_on: iso(at),
     });
     return { ...values, status: outcome.finalGrade.status, run };
   }
@@ -131,13 +172,27 @@ export class LearnerWriter {
    * An exam authorization (spec 1.7) and, when the exam was sat, the imported grade (spec 2.12):
    * `passed` comes from the CSV grade text, the row keeps the exam run's passing_score.
    */
-  addExam(learner: Learner, course: SeedCourse, examRun: SeedExamRun, outcome: ExamOutcome, rng: Rng): { score: number; passed: boolean } | null {
+  addExam(
+    learner: Learner,
+    course: SeedCourse,
+    examRun: SeedExamRun,
+    outcome: ExamOutcome,
+    rng: Rng,
+  ): { score: number; passed: boolean } | null {
     const authorizedAt = addDays(examRun.firstSchedulable, -rng.int(5, 20));
     const taken = outcome.kind !== 'authorized';
     const authId = this.batch.add('exams_examauthorization', {
-      user_id: learner.id, course_id: course.id, exam_run_id: examRun.id, operation: 'add', status: 'success',
-      exam_taken: taken, exam_no_show: outcome.kind === 'no-show', exam_coupon_url: null, exam_coupon_id: null,
-      created_on: iso(authorizedAt), updated_on: iso(taken ? addDays(examRun.lastSchedulable, 3) : authorizedAt),
+      user_id: learner.id,
+      course_id: course.id,
+      exam_run_id: examRun.id,
+      operation: 'add',
+      status: 'success',
+      exam_taken: taken,
+      exam_no_show: outcome.kind === 'no-show',
+      exam_coupon_url: null,
+      exam_coupon_id: null,
+      created_on: iso(authorizedAt),
+      updated_on: iso(taken ? addDays(examRun.lastSchedulable, 3) : authorizedAt),
     });
     if (outcome.kind !== 'taken') return null;
     const score = outcome.score;
@@ -147,14 +202,27 @@ export class LearnerWriter {
     const account = learner.accounts.mitxonline ?? learner.accounts.edxorg!;
     const clientAuthorizationId = `mm-${authId}`;
     const rowData = {
-      username: account.uid, course_id: String(course.id), no_show: '0', score: String(score), grade,
+      username: account.uid,
+      course_id: String(course.id),
+      no_show: '0',
+      score: String(score),
+      grade,
       client_authorization_id: clientAuthorizationId,
     };
     this.batch.add('grades_proctoredexamgrade', {
-      user_id: learner.id, course_id: course.id, exam_run_id: examRun.id, exam_date: iso(importedAt),
-      passing_score: examRun.passingScore, score, grade, client_authorization_id: clientAuthorizationId,
-      row_data: JSON.stringify(rowData), passed, percentage_grade: score / 100,
-      created_on: iso(importedAt), updated_on: iso(importedAt),
+      user_id: learner.id,
+      course_id: course.id,
+      exam_run_id: examRun.id,
+      exam_date: iso(importedAt),
+      passing_score: examRun.passingScore,
+      score,
+      grade,
+      client_authorization_id: clientAuthorizationId,
+      row_data: JSON.stringify(rowData),
+      passed,
+      percentage_grade: score / 100,
+      created_on: iso(importedAt),
+      updated_on: iso(importedAt),
     });
     return { score, passed };
   }
@@ -162,7 +230,11 @@ export class LearnerWriter {
   addCombinedGrade(learner: Learner, course: SeedCourse, finalGrade: number, examScore: number, at: Date): number {
     const grade = combinedGrade(finalGrade, examScore);
     this.batch.add('grades_combinedfinalgrade', {
-      user_id: learner.id, course_id: course.id, grade, created_on: iso(at), updated_on: iso(at),
+      user_id: learner.id,
+      course_id: course.id,
+      grade,
+      created_on: iso(at),
+      updated_on: iso(at),
     });
     return grade;
   }
@@ -170,17 +242,30 @@ export class LearnerWriter {
   /** Historical rows only: no code path in MicroMasters HEAD creates course certificates (spec 2.14). */
   addCourseCertificate(learner: Learner, course: SeedCourse, at: Date, rng: Rng): void {
     this.batch.add('grades_micromasterscoursecertificate', {
-      hash: rng.hex(32), user_id: learner.id, course_id: course.id, created_on: iso(at), updated_on: iso(at),
+      hash: rng.hex(32),
+      user_id: learner.id,
+      course_id: course.id,
+      created_on: iso(at),
+      updated_on: iso(at),
     });
   }
 
   /** A program certificate and its letter (commendation), as generate_program_certificate + signal leave them. */
   addProgramCertificate(learner: Learner, program: SeedProgram, at: Date, rng: Rng): void {
     this.batch.add('grades_micromastersprogramcertificate', {
-      hash: rng.hex(32), user_id: learner.id, program_id: program.id, created_on: iso(at), updated_on: iso(at),
+      hash: rng.hex(32),
+      user_id: learner.id,
+      program_id: program.id,
+      created_on: iso(at),
+      updated_on: iso(at),
     });
     this.batch.add('grades_micromastersprogramcommendation', {
-      uuid: rng.uuid(), user_id: learner.id, program_id: program.id, is_active: true, created_on: iso(at), updated_on: iso(at),
+      uuid: rng.uuid(),
+      user_id: learner.id,
+      program_id: program.id,
+      is_active: true,
+      created_on: iso(at),
+      updated_on: iso(at),
     });
   }
 }

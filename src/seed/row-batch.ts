@@ -9,12 +9,27 @@ export type Row = Record<string, unknown>;
 
 /** Parent tables first; the FKs are DEFERRABLE INITIALLY DEFERRED, but this keeps errors readable. */
 export const SEEDED_TABLES = [
-  'courses_program', 'courses_course', 'courses_courserun', 'courses_electivesset', 'courses_electivecourse',
-  'grades_courserungradingstatus', 'exams_examrun',
-  'auth_user', 'profiles_profile', 'social_auth_usersocialauth', 'dashboard_programenrollment',
-  'dashboard_usercacherefreshtime', 'dashboard_cachedenrollment', 'dashboard_cachedcurrentgrade',
-  'dashboard_cachedcertificate', 'grades_finalgrade', 'exams_examauthorization', 'grades_proctoredexamgrade',
-  'grades_combinedfinalgrade', 'grades_micromasterscoursecertificate', 'grades_micromastersprogramcertificate',
+  'courses_program',
+  'courses_course',
+  'courses_courserun',
+  'courses_electivesset',
+  'courses_electivecourse',
+  'grades_courserungradingstatus',
+  'exams_examrun',
+  'auth_user',
+  'profiles_profile',
+  'social_auth_usersocialauth',
+  'dashboard_programenrollment',
+  'dashboard_usercacherefreshtime',
+  'dashboard_cachedenrollment',
+  'dashboard_cachedcurrentgrade',
+  'dashboard_cachedcertificate',
+  'grades_finalgrade',
+  'exams_examauthorization',
+  'grades_proctoredexamgrade',
+  'grades_combinedfinalgrade',
+  'grades_micromasterscoursecertificate',
+  'grades_micromastersprogramcertificate',
   'grades_micromastersprogramcommendation',
 ] as const;
 

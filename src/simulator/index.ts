@@ -10,7 +10,16 @@ import { ProviderWorld, type World } from './world.js';
 // The simulated edX / MITx Online service: a test double for the demo, the tests and the
 // benchmarks. The domain never imports it; it only ever sees a base URL.
 
-export { createWorld, ProviderWorld, ISSUED_EXPIRES_IN, type World, type SimUser, type SimEnrollment, type SimCertificate, type SimGrade } from './world.js';
+export {
+  createWorld,
+  ProviderWorld,
+  ISSUED_EXPIRES_IN,
+  type World,
+  type SimUser,
+  type SimEnrollment,
+  type SimCertificate,
+  type SimGrade,
+} from './world.js';
 export { defaultKnobs, seededRandom, type SimulatorKnobs, type ForcedFault } from './knobs.js';
 export { SimulatorStats, type SimEndpoint, type RecordedRequest } from './stats.js';
 export { loadWorldFromDatabase, type LoadWorldOptions } from './load-world.js';
@@ -63,7 +72,9 @@ export async function startSimulator(options: StartSimulatorOptions): Promise<Ru
     world,
     knobs,
     stats,
-    reseed(seed) { random = seededRandom(seed); },
+    reseed(seed) {
+      random = seededRandom(seed);
+    },
     close,
   };
 }

@@ -21,7 +21,7 @@ const str = (value: unknown, fallback: string) => (typeof value === 'string' ? v
 /** ISO-8601 without milliseconds, as edX writes dates. */
 function edxDate(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  const date = value instanceof Date ? value : new Date(String(value));
+  const date = value instanceof Date ? value : new Date(value as string | number);
   return Number.isNaN(date.getTime()) ? null : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -36,23 +36,44 @@ async function* batches<T extends { id: number | string }>(db: Knex, sql: string
   }
 }
 
-interface SocialRow { id: number; user_id: number; provider: string; uid: string; extra_data: unknown; email: string | null }
-interface CacheRow { id: number; user_id: number; course_run_id: number }
+interface SocialRow {
+  id: number;
+  user_id: number;
+  provider: string;
+  uid: string;
+  extra_data: unknown;
+  email: string | null;
+}
+interface CacheRow {
+  id: number;
+  user_id: number;
+  course_run_id: number;
+}
 
 export async function loadWorldFromDatabase(db: Knex, options: LoadWorldOptions = {}): Promise<World> {
   const world = options.world ?? createWorld();
   const batchSize = options.batchSize ?? 5000;
 
   const runs = new Map<number, { key: string; provider: Provider }>();
-  const runRows = await db('courses_courserun').whereNotNull('edx_course_key')
-    .select<Array<{ id: number; edx_course_key: string; courseware_backend: string; start_date: unknown; end_date: unknown; enrollment_start: unknown; enrollment_end: unknown }>>(
-      'id', 'edx_course_key', 'courseware_backend', 'start_date', 'end_date', 'enrollment_start', 'enrollment_end');
+  const runRows = await db('courses_courserun').whereNotNull('edx_course_key').select<
+    Array<{
+      id: number;
+      edx_course_key: string;
+      courseware_backend: string;
+      start_date: unknown;
+      end_date: unknown;
+      enrollment_start: unknown;
+      enrollment_end: unknown;
+    }>
+  >('id', 'edx_course_key', 'courseware_backend', 'start_date', 'end_date', 'enrollment_start', 'enrollment_end');
   for (const run of runRows) {
     if (!isProvider(run.courseware_backend)) continue;
     runs.set(run.id, { key: run.edx_course_key, provider: run.courseware_backend });
     world[run.courseware_backend].addCourse(run.edx_course_key, {
-      courseStart: edxDate(run.start_date), courseEnd: edxDate(run.end_date),
-      enrollmentStart: edxDate(run.enrollment_start), enrollmentEnd: edxDate(run.enrollment_end),
+      courseStart: edxDate(run.start_date),
+      courseEnd: edxDate(run.end_date),
+      enrollmentStart: edxDate(run.enrollment_start),
+      enrollmentEnd: edxDate(run.enrollment_end),
     });
   }
 
@@ -90,12 +111,18 @@ export async function loadWorldFromDatabase(db: Knex, options: LoadWorldOptions 
 
   const enrollmentSql = `SELECT t.id, t.user_id, t.course_run_id, t.data->>'mode' AS mode, t.data->'is_active' AS is_active,
                                 t.data->>'created' AS created FROM dashboard_cachedenrollment t`;
-  for await (const rows of batches<CacheRow & { mode: string | null; is_active: unknown; created: string | null }>(db, enrollmentSql, batchSize)) {
+  for await (const rows of batches<CacheRow & { mode: string | null; is_active: unknown; created: string | null }>(
+    db,
+    enrollmentSql,
+    batchSize,
+  )) {
     for (const row of rows) {
       const found = owner(row);
       if (!found) continue;
       world[found.run.provider].enroll(found.uid, found.run.key, {
-        mode: str(row.mode, 'audit'), isActive: row.is_active !== false, created: str(row.created, '2020-01-01T00:00:00Z'),
+        mode: str(row.mode, 'audit'),
+        isActive: row.is_active !== false,
+        created: str(row.created, '2020-01-01T00:00:00Z'),
       });
     }
   }
@@ -104,14 +131,18 @@ export async function loadWorldFromDatabase(db: Knex, options: LoadWorldOptions 
                                  t.data->>'status' AS status, t.data->>'grade' AS grade, t.data->>'download_url' AS download_url,
                                  t.data->>'created' AS created, t.data->>'modified' AS modified, t.data->'is_passing' AS is_passing
                             FROM dashboard_cachedcertificate t`;
-  type CertificateRow = CacheRow & Record<'certificate_type' | 'status' | 'grade' | 'download_url' | 'created' | 'modified', string | null> & { is_passing: unknown };
+  type CertificateRow = CacheRow &
+    Record<'certificate_type' | 'status' | 'grade' | 'download_url' | 'created' | 'modified', string | null> & { is_passing: unknown };
   for await (const rows of batches<CertificateRow>(db, certificateSql, batchSize)) {
     for (const row of rows) {
       const found = owner(row);
       if (!found) continue;
       world[found.run.provider].setCertificate(found.uid, found.run.key, {
-        certificateType: str(row.certificate_type, 'verified'), status: str(row.status, 'downloadable'), grade: str(row.grade, ''),
-        downloadUrl: str(row.download_url, ''), created: str(row.created, '2020-06-01T00:00:00Z'),
+        certificateType: str(row.certificate_type, 'verified'),
+        status: str(row.status, 'downloadable'),
+        grade: str(row.grade, ''),
+        downloadUrl: str(row.download_url, ''),
+        created: str(row.created, '2020-06-01T00:00:00Z'),
         modified: str(row.modified ?? row.created, '2020-06-01T00:00:00Z'),
         isPassing: typeof row.is_passing === 'boolean' ? row.is_passing : row.status === 'downloadable',
       });
@@ -121,11 +152,19 @@ export async function loadWorldFromDatabase(db: Knex, options: LoadWorldOptions 
   // percent and passed come back as parsed jsonb, so odd values (spec E12) survive as they are.
   const gradeSql = `SELECT t.id, t.user_id, t.course_run_id, t.data->'percent' AS percent, t.data->'passed' AS passed,
                            t.data->>'letter_grade' AS letter_grade FROM dashboard_cachedcurrentgrade t`;
-  for await (const rows of batches<CacheRow & { percent: unknown; passed: unknown; letter_grade: string | null }>(db, gradeSql, batchSize)) {
+  for await (const rows of batches<CacheRow & { percent: unknown; passed: unknown; letter_grade: string | null }>(
+    db,
+    gradeSql,
+    batchSize,
+  )) {
     for (const row of rows) {
       const found = owner(row);
       if (!found) continue;
-      world[found.run.provider].setGrade(found.uid, found.run.key, { percent: row.percent, passed: row.passed, letterGrade: row.letter_grade });
+      world[found.run.provider].setGrade(found.uid, found.run.key, {
+        percent: row.percent,
+        passed: row.passed,
+        letterGrade: row.letter_grade,
+      });
     }
   }
   return world;

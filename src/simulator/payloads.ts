@@ -4,10 +4,18 @@ import type { ProviderWorld, SimCertificate, SimEnrollment, SimGrade, SimUser } 
 
 function courseModes(mode: string) {
   const slug = mode || 'audit';
-  return [{
-    currency: 'usd', description: null, expiration_datetime: null, min_price: 0,
-    name: slug.charAt(0).toUpperCase() + slug.slice(1), sku: null, slug, suggested_prices: '',
-  }];
+  return [
+    {
+      currency: 'usd',
+      description: null,
+      expiration_datetime: null,
+      min_price: 0,
+      name: slug.charAt(0).toUpperCase() + slug.slice(1),
+      sku: null,
+      slug,
+      suggested_prices: '',
+    },
+  ];
 }
 
 export function enrollmentPayload(world: ProviderWorld, user: SimUser, courseKey: string, enrollment: SimEnrollment) {

@@ -38,7 +38,7 @@ export interface SimulatorServerParts {
 
 export interface SimulatorServer {
   server: http.Server;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -71,10 +71,14 @@ export function createSimulatorServer(parts: SimulatorServerParts): SimulatorSer
   // The client's own timeout ends the exchange; close() destroys whatever is still open.
   const hang = () => stats.answered('timeout');
 
-  const delay = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(() => { timers.delete(timer); resolve(); }, ms);
-    timers.add(timer);
-  });
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
 
   /** A forced fault for this learner, if any: returns true when the request was dealt with. */
   const faulted = (res: http.ServerResponse, user: SimUser): boolean => {
@@ -100,7 +104,10 @@ export function createSimulatorServer(parts: SimulatorServerParts): SimulatorSer
     // The refresh token is kept, not rotated, so concurrent refreshes of one learner never race.
     send(res, 200, {
       access_token: world.issueAccessToken(user.username, Date.now()),
-      token_type: 'Bearer', expires_in: ISSUED_EXPIRES_IN, refresh_token: token, scope: 'read write',
+      token_type: 'Bearer',
+      expires_in: ISSUED_EXPIRES_IN,
+      refresh_token: token,
+      scope: 'read write',
     });
   };
 
@@ -155,13 +162,14 @@ export function createSimulatorServer(parts: SimulatorServerParts): SimulatorSer
 
   return {
     server,
-    close: () => new Promise<void>((resolve) => {
-      closed = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.close(() => resolve());
-      // Keep-alive sockets and deliberately unanswered requests would otherwise hold the process.
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        closed = true;
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close(() => resolve());
+        // Keep-alive sockets and deliberately unanswered requests would otherwise hold the process.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -88,8 +88,10 @@ export class ProviderWorld {
 
   addCourse(courseKey: string, details: Partial<CourseDetails> = {}): void {
     this.courses.set(courseKey, {
-      courseStart: details.courseStart ?? null, courseEnd: details.courseEnd ?? null,
-      enrollmentStart: details.enrollmentStart ?? null, enrollmentEnd: details.enrollmentEnd ?? null,
+      courseStart: details.courseStart ?? null,
+      courseEnd: details.courseEnd ?? null,
+      enrollmentStart: details.enrollmentStart ?? null,
+      enrollmentEnd: details.enrollmentEnd ?? null,
     });
   }
 
@@ -133,7 +135,7 @@ export class ProviderWorld {
 
   ownerOfRefreshToken(token: string): SimUser | null {
     const username = this.#refreshTokens.get(token);
-    return username === undefined ? null : this.users.get(username) ?? null;
+    return username === undefined ? null : (this.users.get(username) ?? null);
   }
 
   revoke(username: string, revoked = true): void {
@@ -143,7 +145,9 @@ export class ProviderWorld {
 
   enroll(username: string, courseKey: string, enrollment: Partial<SimEnrollment> = {}): void {
     inner(this.enrollments, username).set(courseKey, {
-      mode: enrollment.mode ?? 'verified', isActive: enrollment.isActive ?? true, created: enrollment.created ?? '2020-01-01T00:00:00Z',
+      mode: enrollment.mode ?? 'verified',
+      isActive: enrollment.isActive ?? true,
+      created: enrollment.created ?? '2020-01-01T00:00:00Z',
     });
   }
 
@@ -158,9 +162,13 @@ export class ProviderWorld {
     }
     const at = certificate.created ?? '2020-06-01T00:00:00Z';
     inner(this.certificates, username).set(courseKey, {
-      certificateType: certificate.certificateType ?? 'verified', status: certificate.status ?? 'downloadable',
-      grade: certificate.grade ?? '0.9', downloadUrl: certificate.downloadUrl ?? '', created: at,
-      modified: certificate.modified ?? at, isPassing: certificate.isPassing ?? true,
+      certificateType: certificate.certificateType ?? 'verified',
+      status: certificate.status ?? 'downloadable',
+      grade: certificate.grade ?? '0.9',
+      downloadUrl: certificate.downloadUrl ?? '',
+      created: at,
+      modified: certificate.modified ?? at,
+      isPassing: certificate.isPassing ?? true,
     });
   }
 
@@ -170,7 +178,9 @@ export class ProviderWorld {
       return;
     }
     inner(this.grades, username).set(courseKey, {
-      percent: 'percent' in grade ? grade.percent : 0, passed: 'passed' in grade ? grade.passed : false, letterGrade: grade.letterGrade ?? null,
+      percent: 'percent' in grade ? grade.percent : 0,
+      passed: 'passed' in grade ? grade.passed : false,
+      letterGrade: grade.letterGrade ?? null,
     });
   }
 }

@@ -6,7 +6,14 @@ import { refusedUrl } from '../helpers/refused-url.js';
 // The CLI contracts of issue #3, run as a script would (no terminal) on the demo world: embedded,
 // or on real PostgreSQL + Redis when the suite has them.
 
-interface RunRow { courseKey: string; title: string; canFreeze: boolean; gradingStatus: string; backend: string; freezeDate: string | null }
+interface RunRow {
+  courseKey: string;
+  title: string;
+  canFreeze: boolean;
+  gradingStatus: string;
+  backend: string;
+  freezeDate: string | null;
+}
 
 let world: CliWorld;
 let env: NodeJS.ProcessEnv;
@@ -20,7 +27,9 @@ beforeAll(async () => {
   expect(first.code, first.stderr).toBe(0);
   runs = JSON.parse(first.stdout).runs;
   // The demo's freezable Microeconomics run (alice, bob, carol, erin, heidi are on it).
-  freezable = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'))!;
+  freezable = runs.find(
+    (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'),
+  )!;
   expect(freezable).toBeDefined();
 }, 120_000);
 
@@ -42,7 +51,9 @@ describe('gradeops CLI on the demo world', () => {
     expect(unknown.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const malformed = await runCli(['freeze', 'not a key', '--json'], env);
     expect(malformed.code).toBe(1);
-    expect(JSON.parse(malformed.stdout)).toEqual({ error: expect.objectContaining({ code: 'malformed-course-key', message: expect.stringContaining('not a key') }) });
+    expect(JSON.parse(malformed.stdout)).toEqual({
+      error: expect.objectContaining({ code: 'malformed-course-key', message: expect.stringContaining('not a key') }),
+    });
   });
 
   it('refuses to freeze a run whose freeze date is missing or in the future', async () => {
@@ -66,13 +77,23 @@ describe('gradeops CLI on the demo world', () => {
     expect(res.code, res.stderr).toBe(0);
     const summary = JSON.parse(res.stdout);
     expect(summary).toMatchObject({ courseKey: freezable.courseKey, status: 'pending' });
-    expect(summary.failed).toEqual(expect.arrayContaining([{ username: 'bob', reason: 'invalid-credentials', message: expect.any(String) }]));
+    expect(summary.failed).toEqual(
+      expect.arrayContaining([{ username: 'bob', reason: 'invalid-credentials', message: expect.any(String) }]),
+    );
     expect(summary.failed.map((f: { username: string }) => f.username)).toContain('erin'); // conflicting pending FinalGrade
     expect(summary.failed.find((f: { username: string }) => f.username === 'erin').reason).toBe('conflict');
     expect(summary.frozen + summary.failed.length + summary.remaining).toBe(summary.eligible);
 
     const status = JSON.parse((await runCli(['freeze-status', freezable.courseKey, '--json'], env)).stdout);
-    expect(status).toMatchObject({ courseKey: freezable.courseKey, status: 'pending', canFreeze: true, running: false, failedCount: summary.failed.length, frozen: summary.frozen, eligible: summary.eligible });
+    expect(status).toMatchObject({
+      courseKey: freezable.courseKey,
+      status: 'pending',
+      canFreeze: true,
+      running: false,
+      failedCount: summary.failed.length,
+      frozen: summary.frozen,
+      eligible: summary.eligible,
+    });
 
     const again = JSON.parse((await runCli(['freeze', freezable.courseKey, '--json'], env)).stdout);
     expect(again.status).toBe('complete');
@@ -84,7 +105,18 @@ describe('gradeops CLI on the demo world', () => {
     const res = await runCli(['diagnose', 'bob', freezable.courseKey, '--json'], env);
     expect(res.code, res.stderr).toBe(0);
     const d = JSON.parse(res.stdout);
-    expect(d.checks.map((c: { id: string }) => c.id)).toEqual(['account', 'course-run', 'edx-token', 'cached-enrollment', 'cached-current-grade', 'certificate', 'computed-grade', 'final-grade', 'failed-freeze', 'grading-status']);
+    expect(d.checks.map((c: { id: string }) => c.id)).toEqual([
+      'account',
+      'course-run',
+      'edx-token',
+      'cached-enrollment',
+      'cached-current-grade',
+      'certificate',
+      'computed-grade',
+      'final-grade',
+      'failed-freeze',
+      'grading-status',
+    ]);
     expect(d.checks.find((c: { id: string }) => c.id === 'failed-freeze').detail).toContain('invalid-credentials');
     expect(d.nextAction).toBe('sign-in-again');
     expect(res.stdout).toMatch(/\*\*\*\*[A-Za-z0-9_-]{4}/);
@@ -176,7 +208,13 @@ describe('bad configuration', () => {
   });
 
   it('reports an unreachable database in one line without its password', async () => {
-    const res = await runCli(['runs', '--json'], embeddedEnv(tempDataDir(), { DATABASE_URL: 'postgres://ops:hunter2secret@127.0.0.1:1/micromasters', REDIS_URL: 'redis://127.0.0.1:1' }));
+    const res = await runCli(
+      ['runs', '--json'],
+      embeddedEnv(tempDataDir(), {
+        DATABASE_URL: 'postgres://ops:hunter2secret@127.0.0.1:1/micromasters',
+        REDIS_URL: 'redis://127.0.0.1:1',
+      }),
+    );
     expect(res.code).toBe(1);
     const { error } = JSON.parse(res.stdout);
     expect(error.code).toBe('database-unreachable');
@@ -187,14 +225,18 @@ describe('bad configuration', () => {
     if (world.mode !== 'postgres') return context.skip(); // embedded mode has its own in-process Redis
     const res = await runCli(['freeze', freezable.courseKey], { ...env, REDIS_URL: await refusedUrl('redis') });
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_URL/)]);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_URL/),
+    ]);
   });
 });
 
 describe('edX down', () => {
   it('stops a freeze with one error naming EDXORG_CALLBACK_URL, exit 1, and puts nobody on the failed list', async () => {
     // Another freezable run than the one the other tests freeze.
-    const run = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.courseKey !== freezable.courseKey)!;
+    const run = runs.find(
+      (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.courseKey !== freezable.courseKey,
+    )!;
     const down = await runCli(['freeze', run.courseKey, '--json'], { ...env, EDXORG_CALLBACK_URL: await refusedUrl('http') });
     expect(down.code).toBe(1);
     const { error } = JSON.parse(down.stdout);
@@ -205,4 +247,3 @@ describe('edX down', () => {
     expect(status.remaining).toBe(status.eligible);
   });
 });
-

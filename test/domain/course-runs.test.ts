@@ -9,14 +9,25 @@ import { createTestWorld, daysFromNow, opsErrorOf, type TestWorld } from '../hel
 // discovery of freezable runs (T2).
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 
 describe('findCourseRunByKey', () => {
   it('finds a run by its exact key, with its course, program, backend and exam flag', async () => {
     const run = await w.addRun({ exam: true, backend: 'mitxonline' });
     const found = await findCourseRunByKey(w.db, run.key);
-    expect(found).toMatchObject({ id: run.id, courseKey: run.key, courseId: run.courseId, programId: w.programId, backend: 'mitxonline', courseHasExam: true });
+    expect(found).toMatchObject({
+      id: run.id,
+      courseKey: run.key,
+      courseId: run.courseId,
+      programId: w.programId,
+      backend: 'mitxonline',
+      courseHasExam: true,
+    });
     expect(found.freezeGradeDate).toBeInstanceOf(Date);
     const plain = await w.addRun();
     expect((await findCourseRunByKey(w.db, plain.key)).courseHasExam).toBe(false);
@@ -60,13 +71,27 @@ describe('freeze-date preconditions (spec 2.1, T1, E1, E2)', () => {
     expect(canFreezeGrades(future, now)).toBe(false);
     expect(() => assertCanFreeze(past, now)).not.toThrow();
 
-    const notYet = (() => { try { assertCanFreeze(future, now); return null; } catch (e) { return e as OpsError; } })();
+    const notYet = (() => {
+      try {
+        assertCanFreeze(future, now);
+        return null;
+      } catch (e) {
+        return e as OpsError;
+      }
+    })();
     expect(notYet?.code).toBe('cannot-freeze-yet');
     expect(notYet?.message).toContain(future.freezeGradeDate!.toISOString());
     expect(notYet?.message).toContain('UTC');
 
     for (const check of [() => canFreezeGrades(missing, now), () => assertCanFreeze(missing, now)]) {
-      const error = (() => { try { check(); return null; } catch (e) { return e as OpsError; } })();
+      const error = (() => {
+        try {
+          check();
+          return null;
+        } catch (e) {
+          return e as OpsError;
+        }
+      })();
       expect(error).toBeInstanceOf(OpsError);
       expect(error?.code).toBe('missing-freeze-date');
       expect(error?.message).toContain(missing.courseKey);
@@ -84,7 +109,10 @@ describe('freeze-date preconditions (spec 2.1, T1, E1, E2)', () => {
   it('compares instants in UTC whatever offset the date was written with', async () => {
     // 18:00 at +02:00 is 16:00 UTC.
     const key = (await w.addRun({ freezeDate: null })).key;
-    await w.db('courses_courserun').where('edx_course_key', key).update({ freeze_grade_date: w.db.raw(`'2025-03-01 18:00:00+02'::timestamptz`) });
+    await w
+      .db('courses_courserun')
+      .where('edx_course_key', key)
+      .update({ freeze_grade_date: w.db.raw(`'2025-03-01 18:00:00+02'::timestamptz`) });
     const run = await findCourseRunByKey(w.db, key);
     expect(run.freezeGradeDate!.toISOString()).toBe('2025-03-01T16:00:00.000Z');
     expect(canFreezeGrades(run, new Date('2025-03-01T16:00:00.000Z'))).toBe(false);

@@ -7,11 +7,26 @@ import { createTestWorld, daysFromNow, insertFinalGrade, opsErrorOf, type TestWo
 // no unmasked token anywhere. Read-only: edX is never called.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
-const ORDER = ['account', 'course-run', 'edx-token', 'cached-enrollment', 'cached-current-grade', 'certificate', 'computed-grade', 'final-grade', 'failed-freeze', 'grading-status'];
+const ORDER = [
+  'account',
+  'course-run',
+  'edx-token',
+  'cached-enrollment',
+  'cached-current-grade',
+  'certificate',
+  'computed-grade',
+  'final-grade',
+  'failed-freeze',
+  'grading-status',
+];
 const check = (d: Diagnosis, id: string) => d.checks.find((c) => c.id === id)!;
 
 function expectReadOnlyShape(d: Diagnosis) {
@@ -29,7 +44,16 @@ describe('diagnoseLearner', () => {
     expectReadOnlyShape(d);
     expect(w.sims.edxorg.stats.requests).toBe(0);
     expect(d.nextAction).toBe('none');
-    for (const id of ['account', 'course-run', 'edx-token', 'cached-enrollment', 'cached-current-grade', 'certificate', 'final-grade', 'failed-freeze']) {
+    for (const id of [
+      'account',
+      'course-run',
+      'edx-token',
+      'cached-enrollment',
+      'cached-current-grade',
+      'certificate',
+      'final-grade',
+      'failed-freeze',
+    ]) {
       expect(check(d, id).outcome, id).toBe('ok');
     }
     // The run itself is not marked complete yet (only this learner was frozen).
@@ -87,7 +111,10 @@ describe('diagnoseLearner', () => {
 
   it('relinked learner whose FinalGrade differs from the cached data: resync', async () => {
     const run = await w.addRun();
-    const l = await w.addLearner(run, { grade: { percent: 0.77, passed: true }, certificate: { type: 'verified', status: 'downloadable' } });
+    const l = await w.addLearner(run, {
+      grade: { percent: 0.77, passed: true },
+      certificate: { type: 'verified', status: 'downloadable' },
+    });
     await insertFinalGrade(w.db, l.id, run.id, { grade: 0, passed: false, status: 'complete', paid: false });
     const d = await diagnoseLearner(w.ctx(), l.username, run.key);
     expectReadOnlyShape(d);

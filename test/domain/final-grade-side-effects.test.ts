@@ -5,7 +5,14 @@ import { resyncFinalGrade } from '../../src/domain/final-grades/resync.js';
 import { FreezeEmitter } from '../../src/domain/freeze/freeze-events.js';
 import { runFreezeJob } from '../../src/domain/freeze/freeze-job.js';
 import {
-  createTestWorld, daysFromNow, insertFinalGrade, type ExamRunSpec, type LearnerSpec, type TestLearner, type TestRun, type TestWorld,
+  createTestWorld,
+  daysFromNow,
+  insertFinalGrade,
+  type ExamRunSpec,
+  type LearnerSpec,
+  type TestLearner,
+  type TestRun,
+  type TestWorld,
 } from '../helpers/world.js';
 
 // spec 2.8: the side effects MicroMasters' signals run on a FinalGrade save, which gradeops runs
@@ -13,21 +20,38 @@ import {
 // the program letter (2.14) and exam authorizations.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
-const PASSED_WITH_CERTIFICATE: LearnerSpec = { grade: { percent: 0.8, passed: true }, certificate: { type: 'verified', status: 'downloadable' } };
-const SCHEDULABLE_NOW: ExamRunSpec = { firstSchedulable: daysFromNow(-5), lastSchedulable: daysFromNow(30), gradesAvailable: daysFromNow(60) };
+const PASSED_WITH_CERTIFICATE: LearnerSpec = {
+  grade: { percent: 0.8, passed: true },
+  certificate: { type: 'verified', status: 'downloadable' },
+};
+const SCHEDULABLE_NOW: ExamRunSpec = {
+  firstSchedulable: daysFromNow(-5),
+  lastSchedulable: daysFromNow(30),
+  gradesAvailable: daysFromNow(60),
+};
 
-const combinedOf = (userId: number, courseId: number) => w.db('grades_combinedfinalgrade').where({ user_id: userId, course_id: courseId }).first();
-const lettersOf = (userId: number, programId: number) => w.db('grades_micromastersprogramcommendation').where({ user_id: userId, program_id: programId });
-const authorizationsOf = (userId: number, courseId: number) => w.db('exams_examauthorization').where({ user_id: userId, course_id: courseId }).orderBy('id');
-const examProfileOf = (userId: number) => w.db('exams_examprofile as ep').join('profiles_profile as p', 'p.id', 'ep.profile_id').where('p.user_id', userId).first('ep.*');
+const combinedOf = (userId: number, courseId: number) =>
+  w.db('grades_combinedfinalgrade').where({ user_id: userId, course_id: courseId }).first();
+const lettersOf = (userId: number, programId: number) =>
+  w.db('grades_micromastersprogramcommendation').where({ user_id: userId, program_id: programId });
+const authorizationsOf = (userId: number, courseId: number) =>
+  w.db('exams_examauthorization').where({ user_id: userId, course_id: courseId }).orderBy('id');
+const examProfileOf = (userId: number) =>
+  w.db('exams_examprofile as ep').join('profiles_profile as p', 'p.id', 'ep.profile_id').where('p.user_id', userId).first('ep.*');
 const gradeopsAudits = (userId: number, action: string) => w.db('gradeops_audit_log').where({ user_id: userId, action }).orderBy('id');
 
 /** A course with one exam run whose grades were released 20 days ago, and a run of it. */
-async function examCourse(options: { programId?: number; examRun?: ExamRunSpec } = {}): Promise<{ courseId: number; examRunId: number; run: TestRun }> {
+async function examCourse(
+  options: { programId?: number; examRun?: ExamRunSpec } = {},
+): Promise<{ courseId: number; examRunId: number; run: TestRun }> {
   const courseId = await w.addCourse({ programId: options.programId });
   const examRunId = await w.addExamRun(courseId, options.examRun);
   const run = await w.addRun({ courseId });
@@ -40,19 +64,26 @@ describe('combined final grade on freeze (spec 2.11)', () => {
     [0.57, 62.5, 60.3],
     [0.65, 70.25, 68.2],
     [0.705, 61.0, 64.8],
-  ])('a freeze with final grade %s and a released passing exam score %s stores the combined grade %s', async (finalGrade, examScore, combined) => {
-    const { courseId, examRunId, run } = await examCourse();
-    const l = await w.addLearner(run, { grade: { percent: finalGrade, passed: true } });
-    await w.addExamGrade(l.id, courseId, examRunId, { score: examScore });
+  ])(
+    'a freeze with final grade %s and a released passing exam score %s stores the combined grade %s',
+    async (finalGrade, examScore, combined) => {
+      const { courseId, examRunId, run } = await examCourse();
+      const l = await w.addLearner(run, { grade: { percent: finalGrade, passed: true } });
+      await w.addExamGrade(l.id, courseId, examRunId, { score: examScore });
 
-    const result = await freezeOneUser(w.ctx(), l.username, run.key);
+      const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome).toBe('frozen');
-    if (result.outcome !== 'frozen') return;
-    expect(result.sideEffects.errors).toEqual([]);
-    expect(result.sideEffects.combinedFinalGrade).toMatchObject({ outcome: 'created', previousGrade: null, combinedFinalGrade: { grade: combined } });
-    expect(await combinedOf(l.id, courseId)).toMatchObject({ grade: combined });
-  });
+      expect(result.outcome).toBe('frozen');
+      if (result.outcome !== 'frozen') return;
+      expect(result.sideEffects.errors).toEqual([]);
+      expect(result.sideEffects.combinedFinalGrade).toMatchObject({
+        outcome: 'created',
+        previousGrade: null,
+        combinedFinalGrade: { grade: combined },
+      });
+      expect(await combinedOf(l.id, courseId)).toMatchObject({ grade: combined });
+    },
+  );
 
   it('writes the reference audit row (acting user NULL) and a gradeops audit row naming the operator', async () => {
     const { courseId, examRunId, run } = await examCourse();
@@ -66,13 +97,23 @@ describe('combined final grade on freeze (spec 2.11)', () => {
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ acting_user_id: null, data_before: null });
     expect(audits[0].data_after).toEqual({
-      id: row.id, user: l.id, course: courseId, grade: 68.2,
-      created_on: new Date(row.created_on).toISOString(), updated_on: new Date(row.updated_on).toISOString(),
+      id: row.id,
+      user: l.id,
+      course: courseId,
+      grade: 68.2,
+      created_on: new Date(row.created_on).toISOString(),
+      updated_on: new Date(row.updated_on).toISOString(),
     });
     expect(audits[0].data_after.created_on).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const ours = await gradeopsAudits(l.id, 'combined-final-grade');
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatchObject({ operator: 'ops-carol', course_key: run.key, course_run_id: run.id, username: l.username, data_before: null });
+    expect(ours[0]).toMatchObject({
+      operator: 'ops-carol',
+      course_key: run.key,
+      course_run_id: run.id,
+      username: l.username,
+      data_before: null,
+    });
     expect(ours[0].data_after).toMatchObject({ grade: 68.2, course: courseId });
   });
 
@@ -83,14 +124,21 @@ describe('combined final grade on freeze (spec 2.11)', () => {
 
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({ outcome: 'skipped', reason: 'course-without-exam' });
+    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({
+      outcome: 'skipped',
+      reason: 'course-without-exam',
+    });
     expect(await combinedOf(l.id, run.courseId!)).toBeUndefined();
     expect(await gradeopsAudits(l.id, 'combined-final-grade')).toHaveLength(0);
   });
 
   it('no combined grade without a released passing exam grade: failed, unreleased and run-less grades do not count', async () => {
     const { courseId, examRunId, run } = await examCourse();
-    const unreleased = await w.addExamRun(courseId, { firstSchedulable: daysFromNow(-10), lastSchedulable: daysFromNow(-5), gradesAvailable: daysFromNow(3) });
+    const unreleased = await w.addExamRun(courseId, {
+      firstSchedulable: daysFromNow(-10),
+      lastSchedulable: daysFromNow(-5),
+      gradesAvailable: daysFromNow(3),
+    });
     const l = await w.addLearner(run, { grade: { percent: 0.9, passed: true } });
     await w.addExamGrade(l.id, courseId, examRunId, { score: 40, passed: false });
     await w.addExamGrade(l.id, courseId, unreleased, { score: 95 });
@@ -98,7 +146,10 @@ describe('combined final grade on freeze (spec 2.11)', () => {
 
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({ outcome: 'skipped', reason: 'no-released-passing-exam-grade' });
+    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({
+      outcome: 'skipped',
+      reason: 'no-released-passing-exam-grade',
+    });
     expect(await combinedOf(l.id, courseId)).toBeUndefined();
     expect(await gradeopsAudits(l.id, 'combined-final-grade')).toHaveLength(0);
   });
@@ -112,7 +163,10 @@ describe('combined final grade on freeze (spec 2.11)', () => {
 
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({ outcome: 'skipped', reason: 'no-passed-final-grade' });
+    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toEqual({
+      outcome: 'skipped',
+      reason: 'no-passed-final-grade',
+    });
     expect(await combinedOf(l.id, courseId)).toMatchObject({ grade: 75, updated_on: at });
   });
 
@@ -130,7 +184,10 @@ describe('combined final grade on freeze (spec 2.11)', () => {
 
     // round(0.9 * 100 * 0.4 + 80 * 0.6, 1) = 84.0, not 0.6 with 70.
     expect(await combinedOf(l.id, courseId)).toMatchObject({ grade: 84 });
-    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toMatchObject({ bestFinalGrade: { grade: 0.9, courseRunId: earlier.id }, bestExamGrade: { score: 80 } });
+    expect(result.outcome === 'frozen' && result.sideEffects.combinedFinalGrade).toMatchObject({
+      bestFinalGrade: { grade: 0.9, courseRunId: earlier.id },
+      bestExamGrade: { score: 80 },
+    });
   });
 });
 
@@ -142,7 +199,10 @@ describe('combined final grade on resync apply', () => {
     await insertFinalGrade(w.db, l.id, run.id, { grade: 0.2, passed: false, status: 'complete', paid: true });
     await w.addExamGrade(l.id, courseId, examRunId, { score: 90 });
     const at = new Date('2024-02-01T00:00:00Z');
-    const [{ id }] = await w.db('grades_combinedfinalgrade').insert({ user_id: l.id, course_id: courseId, grade: 61.5, created_on: at, updated_on: at }).returning('id');
+    const [{ id }] = await w
+      .db('grades_combinedfinalgrade')
+      .insert({ user_id: l.id, course_id: courseId, grade: 61.5, created_on: at, updated_on: at })
+      .returning('id');
 
     const dryRun = await resyncFinalGrade(w.ctx(), l.username, run.key);
     expect(dryRun.sideEffects).toBeNull();
@@ -150,7 +210,11 @@ describe('combined final grade on resync apply', () => {
 
     const result = await resyncFinalGrade(w.ctx({ operator: 'ops-dan' }), l.username, run.key, { apply: true });
 
-    expect(result.sideEffects?.combinedFinalGrade).toMatchObject({ outcome: 'updated', previousGrade: 61.5, combinedFinalGrade: { id, grade: 86 } });
+    expect(result.sideEffects?.combinedFinalGrade).toMatchObject({
+      outcome: 'updated',
+      previousGrade: 61.5,
+      combinedFinalGrade: { id, grade: 86 },
+    });
     expect(result.sideEffects?.programLetter).toEqual({ outcome: 'skipped', reason: 'not-a-create' });
     expect(await combinedOf(l.id, courseId)).toMatchObject({ id, grade: 86 });
     const [audit] = await w.db('grades_combinedfinalgradeaudit').where('combined_final_grade_id', id);
@@ -188,13 +252,18 @@ describe('program letter on FinalGrade creation (spec 2.14)', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0].is_active).toBe(true);
     expect(letters[0].uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(await gradeopsAudits(l.id, 'program-letter')).toEqual([expect.objectContaining({ operator: 'ops-erin', course_run_id: p.core.id, data_before: null })]);
+    expect(await gradeopsAudits(l.id, 'program-letter')).toEqual([
+      expect.objectContaining({ operator: 'ops-erin', course_run_id: p.core.id, data_before: null }),
+    ]);
 
     // A later FinalGrade in the program (the other elective) finds the active letter.
     await w.enrollLearner(l, p.electiveC, PASSED_WITH_CERTIFICATE);
     const again = await freezeUserOnRun(w.ctx(), await findCourseRunByKey(w.db, p.electiveC.key), l.id);
     expect(again.outcome).toBe('frozen');
-    expect(again.outcome === 'frozen' && again.sideEffects.programLetter).toMatchObject({ outcome: 'skipped', reason: 'already-has-letter' });
+    expect(again.outcome === 'frozen' && again.sideEffects.programLetter).toMatchObject({
+      outcome: 'skipped',
+      reason: 'already-has-letter',
+    });
     expect(await lettersOf(l.id, p.programId)).toEqual(letters);
   });
 
@@ -204,20 +273,29 @@ describe('program letter on FinalGrade creation (spec 2.14)', () => {
     const l = await w.addLearner(p.electiveC, PASSED_WITH_CERTIFICATE);
     await insertFinalGrade(w.db, l.id, p.electiveB.id, { grade: 0.7, passed: true, status: 'complete' });
     const first = await freezeOneUser(w.ctx(), l.username, p.electiveC.key);
-    expect(first.outcome === 'frozen' && first.sideEffects.programLetter).toMatchObject({ outcome: 'skipped', reason: 'program-not-completed' });
+    expect(first.outcome === 'frozen' && first.sideEffects.programLetter).toMatchObject({
+      outcome: 'skipped',
+      reason: 'program-not-completed',
+    });
     expect(await lettersOf(l.id, p.programId)).toHaveLength(0);
 
     // The core course alone, without any elective: no letter either.
     const m = await w.addLearner(p.core, PASSED_WITH_CERTIFICATE);
     const second = await freezeOneUser(w.ctx(), m.username, p.core.key);
-    expect(second.outcome === 'frozen' && second.sideEffects.programLetter).toMatchObject({ outcome: 'skipped', reason: 'program-not-completed' });
+    expect(second.outcome === 'frozen' && second.sideEffects.programLetter).toMatchObject({
+      outcome: 'skipped',
+      reason: 'program-not-completed',
+    });
     expect(await lettersOf(m.id, p.programId)).toHaveLength(0);
     expect(await gradeopsAudits(m.id, 'program-letter')).toHaveLength(0);
   });
 
   it('a failed freeze-time grade does not complete the program', async () => {
     const p = await electivesProgram();
-    const l = await w.addLearner(p.core, { grade: { percent: 0.4, passed: false }, certificate: { type: 'verified', status: 'notpassing' } });
+    const l = await w.addLearner(p.core, {
+      grade: { percent: 0.4, passed: false },
+      certificate: { type: 'verified', status: 'notpassing' },
+    });
     await insertFinalGrade(w.db, l.id, p.electiveB.id, { grade: 0.7, passed: true, status: 'complete' });
     await freezeOneUser(w.ctx(), l.username, p.core.key);
     expect(await lettersOf(l.id, p.programId)).toHaveLength(0);
@@ -229,11 +307,16 @@ describe('program letter on FinalGrade creation (spec 2.14)', () => {
     await insertFinalGrade(w.db, l.id, p.electiveB.id, { grade: 0.7, passed: true, status: 'complete' });
     const at = new Date('2024-03-01T00:00:00Z');
     const uuid = '0b0e7c8e-4b5f-4c1e-9d55-3a6f1f0e2a11';
-    await w.db('grades_micromastersprogramcommendation').insert({ uuid, user_id: l.id, program_id: p.programId, is_active: false, created_on: at, updated_on: at });
+    await w
+      .db('grades_micromastersprogramcommendation')
+      .insert({ uuid, user_id: l.id, program_id: p.programId, is_active: false, created_on: at, updated_on: at });
 
     const result = await freezeOneUser(w.ctx(), l.username, p.core.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.programLetter).toMatchObject({ outcome: 'reactivated', letter: { uuid, isActive: true } });
+    expect(result.outcome === 'frozen' && result.sideEffects.programLetter).toMatchObject({
+      outcome: 'reactivated',
+      letter: { uuid, isActive: true },
+    });
     expect(await lettersOf(l.id, p.programId)).toEqual([expect.objectContaining({ uuid, is_active: true })]);
     const [audit] = await gradeopsAudits(l.id, 'program-letter');
     expect(audit.data_before).toMatchObject({ uuid, is_active: false });
@@ -283,14 +366,26 @@ describe('exam authorization for a paid FinalGrade (spec 2.8)', () => {
 
     const result = await freezeOneUser(w.ctx({ operator: 'ops-fay' }), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toMatchObject({ outcome: 'done', examProfile: { created: true } });
+    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toMatchObject({
+      outcome: 'done',
+      examProfile: { created: true },
+    });
     expect(await examProfileOf(l.id)).toMatchObject({ status: 'pending' });
     const authorizations = await authorizationsOf(l.id, courseId);
-    expect(authorizations).toEqual([expect.objectContaining({
-      exam_run_id: schedulable, status: 'success', operation: 'add', exam_taken: false, exam_no_show: false, exam_coupon_id: null,
-    })]);
+    expect(authorizations).toEqual([
+      expect.objectContaining({
+        exam_run_id: schedulable,
+        status: 'success',
+        operation: 'add',
+        exam_taken: false,
+        exam_no_show: false,
+        exam_coupon_id: null,
+      }),
+    ]);
     expect(authorizations[0].exam_run_id).not.toBe(pastExamRun);
-    expect(await gradeopsAudits(l.id, 'exam-authorization')).toEqual([expect.objectContaining({ operator: 'ops-fay', course_run_id: run.id })]);
+    expect(await gradeopsAudits(l.id, 'exam-authorization')).toEqual([
+      expect.objectContaining({ operator: 'ops-fay', course_run_id: run.id }),
+    ]);
     expect(await gradeopsAudits(l.id, 'exam-profile')).toHaveLength(1);
   });
 
@@ -313,7 +408,10 @@ describe('exam authorization for a paid FinalGrade (spec 2.8)', () => {
 
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toEqual({ outcome: 'skipped', reason: 'no-schedulable-exam-run' });
+    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toEqual({
+      outcome: 'skipped',
+      reason: 'no-schedulable-exam-run',
+    });
     expect(await authorizationsOf(l.id, courseId)).toHaveLength(0);
     expect(await examProfileOf(l.id)).toBeUndefined();
   });
@@ -324,7 +422,11 @@ describe('exam authorization for a paid FinalGrade (spec 2.8)', () => {
 
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
 
-    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toMatchObject({ outcome: 'done', created: [], notAuthorizedBecause: 'final-grade-not-passed' });
+    expect(result.outcome === 'frozen' && result.sideEffects.examAuthorization).toMatchObject({
+      outcome: 'done',
+      created: [],
+      notAuthorizedBecause: 'final-grade-not-passed',
+    });
     expect(await examProfileOf(l.id)).toMatchObject({ status: 'pending' });
     expect(await authorizationsOf(l.id, courseId)).toHaveLength(0);
   });
@@ -337,8 +439,16 @@ describe('exam authorization for a paid FinalGrade (spec 2.8)', () => {
     const a = await freezeOneUser(w.ctx(), inactive.username, run.key);
     const b = await freezeOneUser(w.ctx(), noProfile.username, run.key);
 
-    expect(a.outcome === 'frozen' && a.sideEffects.examAuthorization).toMatchObject({ outcome: 'skipped', reason: 'inactive-user', note: expect.stringMatching(/inactive/) });
-    expect(b.outcome === 'frozen' && b.sideEffects.examAuthorization).toMatchObject({ outcome: 'skipped', reason: 'no-profile', note: expect.stringMatching(/profiles_profile/) });
+    expect(a.outcome === 'frozen' && a.sideEffects.examAuthorization).toMatchObject({
+      outcome: 'skipped',
+      reason: 'inactive-user',
+      note: expect.stringMatching(/inactive/),
+    });
+    expect(b.outcome === 'frozen' && b.sideEffects.examAuthorization).toMatchObject({
+      outcome: 'skipped',
+      reason: 'no-profile',
+      note: expect.stringMatching(/profiles_profile/),
+    });
     expect(await authorizationsOf(inactive.id, courseId)).toHaveLength(0);
     expect(await authorizationsOf(noProfile.id, courseId)).toHaveLength(0);
     expect(await examProfileOf(inactive.id)).toBeUndefined();
@@ -346,7 +456,11 @@ describe('exam authorization for a paid FinalGrade (spec 2.8)', () => {
 
   it('an existing success authorization is not doubled when a resync saves the FinalGrade again', async () => {
     const { courseId, run } = await examCourse({ examRun: SCHEDULABLE_NOW });
-    const l = await w.addLearner(run, { grade: { percent: 0.9, passed: true }, profile: true, cache: { grade: { percent: 0.7, passed: true } } });
+    const l = await w.addLearner(run, {
+      grade: { percent: 0.9, passed: true },
+      profile: true,
+      cache: { grade: { percent: 0.7, passed: true } },
+    });
     await freezeOneUser(w.ctx(), l.username, run.key);
     await w.db('grades_finalgrade').where({ user_id: l.id, course_run_id: run.id }).update({ grade: 0.7 });
 
@@ -373,7 +487,8 @@ describe('the freeze job', () => {
     expect(await combinedOf(learners[0].id, courseId)).toMatchObject({ grade: 80 });
     expect(await combinedOf(learners[1].id, courseId)).toMatchObject({ grade: 60.3 });
     expect(await combinedOf(learners[2].id, courseId)).toBeUndefined();
-    for (const l of learners) expect(await authorizationsOf(l.id, courseId)).toEqual([expect.objectContaining({ exam_run_id: schedulable, status: 'success' })]);
+    for (const l of learners)
+      expect(await authorizationsOf(l.id, courseId)).toEqual([expect.objectContaining({ exam_run_id: schedulable, status: 'success' })]);
   });
 });
 
@@ -388,9 +503,14 @@ describe('a side effect that fails', () => {
 
       expect(result.outcome).toBe('frozen');
       if (result.outcome !== 'frozen') return;
-      expect(result.sideEffects.errors).toEqual([{ effect: 'combined-final-grade', message: expect.stringContaining('grades_combinedfinalgradeaudit') }]);
+      expect(result.sideEffects.errors).toEqual([
+        { effect: 'combined-final-grade', message: expect.stringContaining('grades_combinedfinalgradeaudit') },
+      ]);
       expect(result.sideEffects.combinedFinalGrade).toMatchObject({ outcome: 'failed' });
-      expect(await w.db('grades_finalgrade').where({ user_id: l.id, course_run_id: run.id }).first()).toMatchObject({ status: 'complete', grade: 0.8 });
+      expect(await w.db('grades_finalgrade').where({ user_id: l.id, course_run_id: run.id }).first()).toMatchObject({
+        status: 'complete',
+        grade: 0.8,
+      });
       // The upsert was rolled back with its audit rows; the other effects still ran.
       expect(await combinedOf(l.id, courseId)).toBeUndefined();
       expect(await gradeopsAudits(l.id, 'combined-final-grade')).toHaveLength(0);

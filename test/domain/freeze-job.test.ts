@@ -9,8 +9,17 @@ import { acquireFreezeLock } from '../../src/domain/freeze/freeze-lock.js';
 import { revertFreeze } from '../../src/domain/final-grades/revert.js';
 import { freezeOneUser } from '../../src/domain/final-grades/freeze-user.js';
 import {
-  createTestWorld, daysFromNow, failedListOf, finalGradesOf, gradingStatusOf, insertFinalGrade, opsErrorOf,
-  type LearnerSpec, type TestLearner, type TestRun, type TestWorld,
+  createTestWorld,
+  daysFromNow,
+  failedListOf,
+  finalGradesOf,
+  gradingStatusOf,
+  insertFinalGrade,
+  opsErrorOf,
+  type LearnerSpec,
+  type TestLearner,
+  type TestRun,
+  type TestWorld,
 } from '../helpers/world.js';
 import { refusedUrl } from '../helpers/refused-url.js';
 
@@ -18,8 +27,12 @@ import { refusedUrl } from '../helpers/refused-url.js';
 // rules, failures with reasons, retries, one job per run, interruption and crash take-over.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld({ timeoutMs: 250 }); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld({ timeoutMs: 250 });
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
 const lockKey = (key: string) => `gradeops:freeze:lock:${key}`;
@@ -28,15 +41,26 @@ const lockKey = (key: string) => `gradeops:freeze:lock:${key}`;
 function recorder() {
   const events = new FreezeEmitter();
   const seen: { [K in keyof FreezeEvents]: Array<FreezeEvents[K][0]> } = {
-    'freeze:started': [], 'freeze:user-frozen': [], 'freeze:user-failed': [], 'freeze:progress': [], 'freeze:warning': [], 'freeze:finished': [],
+    'freeze:started': [],
+    'freeze:user-frozen': [],
+    'freeze:user-failed': [],
+    'freeze:progress': [],
+    'freeze:warning': [],
+    'freeze:finished': [],
   };
   for (const name of Object.keys(seen) as Array<keyof FreezeEvents>) {
-    (events as unknown as { on(n: string, f: (p: unknown) => void): void }).on(name, (payload) => { (seen[name] as unknown[]).push(payload); });
+    (events as unknown as { on(n: string, f: (p: unknown) => void): void }).on(name, (payload) => {
+      (seen[name] as unknown[]).push(payload);
+    });
   }
   return { events, seen };
 }
 
-async function runWith(count: number, spec?: LearnerSpec | ((i: number) => LearnerSpec), runSpec: Parameters<TestWorld['addRun']>[0] = {}): Promise<{ run: TestRun; learners: TestLearner[] }> {
+async function runWith(
+  count: number,
+  spec?: LearnerSpec | ((i: number) => LearnerSpec),
+  runSpec: Parameters<TestWorld['addRun']>[0] = {},
+): Promise<{ run: TestRun; learners: TestLearner[] }> {
   const run = await w.addRun(runSpec);
   const learners = await w.addLearners(run, count, spec);
   return { run, learners };
@@ -55,7 +79,16 @@ describe('completion rules (T15–T17 as corrected by issue #3)', () => {
     const { events, seen } = recorder();
     const summary = await runFreezeJob(w.ctx({ operator: 'ops-carol' }), run.key, { concurrency: 3, events });
 
-    expect(summary).toMatchObject({ courseKey: run.key, status: 'complete', outcome: 'completed', eligible: 5, frozen: 5, frozenThisRun: 5, failed: [], remaining: 0 });
+    expect(summary).toMatchObject({
+      courseKey: run.key,
+      status: 'complete',
+      outcome: 'completed',
+      eligible: 5,
+      frozen: 5,
+      frozenThisRun: 5,
+      failed: [],
+      remaining: 0,
+    });
     expect(await gradingStatusOf(w.db, run.id)).toBe('complete');
     const rows = await finalGradesOf(w.db, run.id);
     expect(rows.map((r) => r.user_id).sort()).toEqual(learners.map((l) => l.id).sort());
@@ -63,11 +96,18 @@ describe('completion rules (T15–T17 as corrected by issue #3)', () => {
     expect(await failedListOf(w.redis, run.key)).toEqual([]);
     expect(await w.redis.exists(lockKey(run.key))).toBe(0);
 
-    expect(seen['freeze:started']).toEqual([expect.objectContaining({ courseKey: run.key, queued: 5, eligible: 5, alreadyFrozen: 0, skippedFailed: 0, concurrency: 3 })]);
+    expect(seen['freeze:started']).toEqual([
+      expect.objectContaining({ courseKey: run.key, queued: 5, eligible: 5, alreadyFrozen: 0, skippedFailed: 0, concurrency: 3 }),
+    ]);
     expect(seen['freeze:user-frozen']).toHaveLength(5);
     expect(new Set(seen['freeze:user-frozen'].map((e) => e.username))).toEqual(new Set(learners.map((l) => l.username)));
     expect(seen['freeze:user-failed']).toHaveLength(0);
-    expect(seen['freeze:finished']).toEqual([expect.objectContaining({ outcome: 'finished', progress: expect.objectContaining({ queued: 5, frozen: 5, failed: 0, done: 5, state: 'finished' }) })]);
+    expect(seen['freeze:finished']).toEqual([
+      expect.objectContaining({
+        outcome: 'finished',
+        progress: expect.objectContaining({ queued: 5, frozen: 5, failed: 0, done: 5, state: 'finished' }),
+      }),
+    ]);
 
     // Audit: one row per FinalGrade with the operator, plus the job's own rows.
     const audits = await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'freeze-user' });
@@ -75,7 +115,17 @@ describe('completion rules (T15–T17 as corrected by issue #3)', () => {
     expect(audits.every((a) => a.operator === 'ops-carol')).toBe(true);
     expect(await auditCount(run.id, 'freeze-completed')).toBe(1);
     const jobs = await w.db('gradeops_freeze_run').where('course_run_id', run.id);
-    expect(jobs).toEqual([expect.objectContaining({ outcome: 'finished', frozen: 5, failed: 0, queued: 5, operator: 'ops-carol', host: os.hostname(), pid: process.pid })]);
+    expect(jobs).toEqual([
+      expect.objectContaining({
+        outcome: 'finished',
+        frozen: 5,
+        failed: 0,
+        queued: 5,
+        operator: 'ops-carol',
+        host: os.hostname(),
+        pid: process.pid,
+      }),
+    ]);
   });
 
   it('an already-complete run is left alone: no edX call, no Redis key, no new rows (T17)', async () => {
@@ -114,7 +164,8 @@ describe('completion rules (T15–T17 as corrected by issue #3)', () => {
 
   it('only learners without a complete FinalGrade are queued; frozen ones count as eligible and frozen (T15)', async () => {
     const { run, learners } = await runWith(6, { grade: { percent: 0.6, passed: true } });
-    for (const l of learners.slice(0, 4)) await insertFinalGrade(w.db, l.id, run.id, { grade: 0.6, passed: false, status: 'complete', paid: true });
+    for (const l of learners.slice(0, 4))
+      await insertFinalGrade(w.db, l.id, run.id, { grade: 0.6, passed: false, status: 'complete', paid: true });
     const { events, seen } = recorder();
     const summary = await runFreezeJob(w.ctx(), run.key, { events });
     expect(seen['freeze:started'][0]).toMatchObject({ queued: 2 });
@@ -151,11 +202,22 @@ describe('failures (spec 3.6, 5b) and the re-run semantics', () => {
     const { events, seen } = recorder();
     const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 4, events });
 
-    expect(summary).toMatchObject({ status: 'pending', outcome: 'finished-with-failures', eligible: 6, frozen: 3, frozenThisRun: 3, remaining: 0 });
+    expect(summary).toMatchObject({
+      status: 'pending',
+      outcome: 'finished-with-failures',
+      eligible: 6,
+      frozen: 3,
+      frozenThisRun: 3,
+      remaining: 0,
+    });
     expectCountsAddUp(summary);
-    expect(summary.failed.map((f) => [f.username, f.reason]).sort()).toEqual([
-      [err.username, 'edx-error'], [revoked.username, 'invalid-credentials'], [slow.username, 'edx-timeout'],
-    ].sort());
+    expect(summary.failed.map((f) => [f.username, f.reason]).sort()).toEqual(
+      [
+        [err.username, 'edx-error'],
+        [revoked.username, 'invalid-credentials'],
+        [slow.username, 'edx-timeout'],
+      ].sort(),
+    );
     expect(summary.failed.every((f) => f.message.length > 0)).toBe(true);
     expect(await gradingStatusOf(w.db, run.id)).toBe('pending');
     expect((await finalGradesOf(w.db, run.id)).map((r) => r.user_id).sort()).toEqual(ok.map((l) => l.id).sort());
@@ -166,12 +228,22 @@ describe('failures (spec 3.6, 5b) and the re-run semantics', () => {
     expect(await w.redis.type(`failed_users_${run.key}`)).toBe('list');
     const rows = await w.db('gradeops_freeze_failure').where('course_run_id', run.id).orderBy('user_id');
     expect(rows.every((r) => Number(r.freeze_run_id) === summary.freezeRunId)).toBe(true);
-    expect(rows.map((r) => [r.user_id, r.reason])).toEqual([[err.id, 'edx-error'], [slow.id, 'edx-timeout'], [revoked.id, 'invalid-credentials']].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    expect(rows.map((r) => [r.user_id, r.reason])).toEqual(
+      [
+        [err.id, 'edx-error'],
+        [slow.id, 'edx-timeout'],
+        [revoked.id, 'invalid-credentials'],
+      ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
 
     expect(seen['freeze:user-failed'].map((e) => e.reason).sort()).toEqual(['edx-error', 'edx-timeout', 'invalid-credentials']);
     expect(seen['freeze:user-frozen']).toHaveLength(3);
     expect(seen['freeze:finished'][0].progress).toMatchObject({ queued: 6, frozen: 3, failed: 3, done: 6 });
-    expect(await w.db('gradeops_freeze_run').where('course_run_id', run.id).first()).toMatchObject({ outcome: 'finished', frozen: 3, failed: 3 });
+    expect(await w.db('gradeops_freeze_run').where('course_run_id', run.id).first()).toMatchObject({
+      outcome: 'finished',
+      frozen: 3,
+      failed: 3,
+    });
 
     // Running again with only failed learners left completes the run and clears the list (T16).
     w.resetSimulators();
@@ -202,7 +274,15 @@ describe('failures (spec 3.6, 5b) and the re-run semantics', () => {
     const { events, seen } = recorder();
     const retried = await runFreezeJob(w.ctx(), run.key, { retryFailed: true, events });
     expect(seen['freeze:started'][0]).toMatchObject({ queued: 3, skippedFailed: 0 });
-    expect(retried).toMatchObject({ status: 'complete', outcome: 'completed', frozenThisRun: 3, eligible: 6, frozen: 6, failed: [], remaining: 0 });
+    expect(retried).toMatchObject({
+      status: 'complete',
+      outcome: 'completed',
+      frozenThisRun: 3,
+      eligible: 6,
+      frozen: 6,
+      failed: [],
+      remaining: 0,
+    });
     expect((await finalGradesOf(w.db, run.id)).map((r) => r.user_id)).toEqual(expect.arrayContaining([err.id, slow.id, revoked.id]));
     expect(await failedListOf(w.redis, run.key)).toEqual([]);
     expect(await w.db('gradeops_freeze_failure').where('course_run_id', run.id)).toHaveLength(0);
@@ -297,6 +377,26 @@ describe('failures (spec 3.6, 5b) and the re-run semantics', () => {
   });
 });
 
+describe('listeners cannot break the job (issue #12 §4)', () => {
+  it('a throwing progress listener is reported once as a warning; everyone is frozen and the run record is closed', async () => {
+    const { run, learners } = await runWith(4);
+    const { events, seen } = recorder();
+    events.on('freeze:user-frozen', () => {
+      throw new Error('view exploded');
+    });
+    events.on('freeze:progress', () => {
+      throw new Error('bar exploded');
+    });
+    const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 2, events });
+
+    expect(summary).toMatchObject({ status: 'complete', outcome: 'completed', frozen: learners.length, failed: [] });
+    const warnings = seen['freeze:warning'].map((x) => x.message);
+    expect(warnings.filter((m) => m.includes('freeze:user-frozen listener failed') && m.includes('view exploded'))).toHaveLength(1);
+    expect(warnings.filter((m) => m.includes('freeze:progress listener failed') && m.includes('bar exploded'))).toHaveLength(1);
+    expect(await w.db('gradeops_freeze_run').where('course_run_id', run.id).pluck('outcome')).toEqual(['finished']);
+  });
+});
+
 describe('one job per run', () => {
   it('a second start while the first holds the lock is refused naming operator and host; exactly one runs', async () => {
     const { run, learners } = await runWith(4);
@@ -313,7 +413,11 @@ describe('one job per run', () => {
 
     // Watchers see it running; complete and revert refuse while it runs.
     const status = await getFreezeStatus(w.ctx(), run.key);
-    expect(status).toMatchObject({ running: true, status: 'pending', job: expect.objectContaining({ operator: 'ops-alice', host: os.hostname(), pid: process.pid }) });
+    expect(status).toMatchObject({
+      running: true,
+      status: 'pending',
+      job: expect.objectContaining({ operator: 'ops-alice', host: os.hostname(), pid: process.pid }),
+    });
     expectCountsAddUp(status);
     expect((await opsErrorOf(completeFreeze(w.ctx(), run.key))).code).toBe('freeze-running');
     expect((await opsErrorOf(revertFreeze(w.ctx(), run.key, { confirm: run.key }))).code).toBe('freeze-running');
@@ -331,7 +435,10 @@ describe('one job per run', () => {
   it('two jobs started at the same instant: one refuses, one freezes everyone once', async () => {
     const { run } = await runWith(3);
     w.sims.edxorg.knobs.latencyMs = 20;
-    const results = await Promise.allSettled([runFreezeJob(w.ctx({ operator: 'a' }), run.key), runFreezeJob(w.ctx({ operator: 'b' }), run.key)]);
+    const results = await Promise.allSettled([
+      runFreezeJob(w.ctx({ operator: 'a' }), run.key),
+      runFreezeJob(w.ctx({ operator: 'b' }), run.key),
+    ]);
     const ok = results.filter((r): r is PromiseFulfilledResult<FreezeJobSummary> => r.status === 'fulfilled');
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(1);
@@ -343,7 +450,12 @@ describe('one job per run', () => {
 
   it('a live holder on another host is respected until its lock expires', async () => {
     const { run } = await runWith(1);
-    await w.redis.set(lockKey(run.key), JSON.stringify({ token: 't', operator: 'ops-remote', host: 'other-host.example', pid: 1, startedOn: new Date().toISOString() }), 'PX', 30_000);
+    await w.redis.set(
+      lockKey(run.key),
+      JSON.stringify({ token: 't', operator: 'ops-remote', host: 'other-host.example', pid: 1, startedOn: new Date().toISOString() }),
+      'PX',
+      30_000,
+    );
     const error = await opsErrorOf(runFreezeJob(w.ctx(), run.key));
     expect(error.code).toBe('freeze-running');
     expect(error.message).toContain('ops-remote');
@@ -359,12 +471,25 @@ describe('one job per run', () => {
       child.on('error', reject);
       child.on('exit', () => resolve(child.pid!));
     });
-    const stale = JSON.stringify({ token: 'dead', operator: 'ops-ghost', host: os.hostname(), pid: deadPid, startedOn: new Date(Date.now() - 60_000).toISOString() });
+    const stale = JSON.stringify({
+      token: 'dead',
+      operator: 'ops-ghost',
+      host: os.hostname(),
+      pid: deadPid,
+      startedOn: new Date(Date.now() - 60_000).toISOString(),
+    });
     await w.redis.set(lockKey(run.key), stale, 'PX', 30_000);
     // The dead process also left its job record "running".
     await w.db('gradeops_freeze_run').insert({
-      course_run_id: run.id, course_key: run.key, operator: 'ops-ghost', host: os.hostname(), pid: deadPid,
-      started_on: new Date(Date.now() - 60_000), outcome: 'running', concurrency: 8, queued: 3,
+      course_run_id: run.id,
+      course_key: run.key,
+      operator: 'ops-ghost',
+      host: os.hostname(),
+      pid: deadPid,
+      started_on: new Date(Date.now() - 60_000),
+      outcome: 'running',
+      concurrency: 8,
+      queued: 3,
     });
     expect((await getFreezeStatus(w.ctx(), run.key)).running).toBe(false);
 
@@ -399,7 +524,9 @@ describe('interruption', () => {
     w.sims.edxorg.knobs.latencyMs = 15;
     const controller = new AbortController();
     const { events, seen } = recorder();
-    events.on('freeze:user-frozen', () => { if (seen['freeze:user-frozen'].length === 2) controller.abort(); });
+    events.on('freeze:user-frozen', () => {
+      if (seen['freeze:user-frozen'].length === 2) controller.abort();
+    });
     const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 2, signal: controller.signal, events });
 
     expect(summary.outcome).toBe('interrupted');
@@ -410,7 +537,10 @@ describe('interruption', () => {
     const partial = await finalGradesOf(w.db, run.id);
     expect(partial).toHaveLength(summary.frozenThisRun);
     expect(summary).toMatchObject({ eligible: 8, frozen: partial.length, remaining: 8 - partial.length, failed: [] });
-    expect(seen['freeze:finished'][0]).toMatchObject({ outcome: 'interrupted', progress: expect.objectContaining({ state: 'interrupted', frozen: partial.length }) });
+    expect(seen['freeze:finished'][0]).toMatchObject({
+      outcome: 'interrupted',
+      progress: expect.objectContaining({ state: 'interrupted', frozen: partial.length }),
+    });
     expect(await w.db('gradeops_freeze_run').where('course_run_id', run.id).first()).toMatchObject({ outcome: 'interrupted' });
     expect(await w.redis.exists(lockKey(run.key))).toBe(0);
 
@@ -429,7 +559,9 @@ describe('interruption', () => {
     w.sims.edxorg.knobs.latencyMs = 10;
     const controller = new AbortController();
     const { events, seen } = recorder();
-    events.on('freeze:user-frozen', () => { if (seen['freeze:user-frozen'].length === 1) controller.abort(); });
+    events.on('freeze:user-frozen', () => {
+      if (seen['freeze:user-frozen'].length === 1) controller.abort();
+    });
     const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 1, signal: controller.signal, events });
     expect(summary.outcome).toBe('interrupted');
     expect(summary.frozenThisRun).toBeLessThanOrEqual(2);
@@ -472,7 +604,7 @@ describe('edX unreachable (brief: "edX down" is one clear error and loses nothin
   it('freezing one learner throws the same error and records no failure', async () => {
     const { run, learners } = await runWith(1);
     const down = w.ctx({ edx: { ...w.settings, baseUrls: { ...w.settings.baseUrls, edxorg: await refusedUrl('http') } } });
-    const error = await opsErrorOf(freezeOneUser(down, learners[0]!.username, run.key));
+    const error = await opsErrorOf(freezeOneUser(down, learners[0].username, run.key));
     expect(error.code).toBe('edx-unreachable');
     expect(await failedListOf(w.redis, run.key)).toEqual([]);
     expect(await w.db('gradeops_freeze_failure').where({ course_run_id: run.id })).toHaveLength(0);

@@ -5,14 +5,24 @@ import { getFreezeStatus, type FreezeStatus } from '../../src/domain/freeze/free
 import { setStatusComplete } from '../../src/domain/course-runs/grading-status.js';
 import { usersNeedingFreeze } from '../../src/domain/freeze/users-needing-freeze.js';
 import {
-  createTestWorld, daysFromNow, failedListOf, gradingStatusOf, insertFinalGrade, opsErrorOf, type TestWorld,
+  createTestWorld,
+  daysFromNow,
+  failedListOf,
+  gradingStatusOf,
+  insertFinalGrade,
+  opsErrorOf,
+  type TestWorld,
 } from '../helpers/world.js';
 
 // Issue #3 parts 6 and 7: counts that add up (spec 5b) and force-complete (spec 2.7 corrected).
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
 function expectCountsAddUp(s: FreezeStatus) {
@@ -26,7 +36,9 @@ describe('users needing a freeze (spec 2.2, T3)', () => {
     const u1 = await w.addLearner(run);
     const u2 = await w.addLearner(run, { cache: { grade: false } });
     expect(await usersNeedingFreeze(w.db, run.id)).toEqual([u1.id]);
-    await w.db('dashboard_cachedcurrentgrade').insert({ user_id: u2.id, course_run_id: run.id, data: JSON.stringify({ percent: 0.5, passed: false }) });
+    await w
+      .db('dashboard_cachedcurrentgrade')
+      .insert({ user_id: u2.id, course_run_id: run.id, data: JSON.stringify({ percent: 0.5, passed: false }) });
     expect(await usersNeedingFreeze(w.db, run.id)).toEqual([u1.id, u2.id]);
     await insertFinalGrade(w.db, u2.id, run.id, { grade: 0, passed: false, status: 'pending' });
     expect(await usersNeedingFreeze(w.db, run.id)).toEqual([u1.id, u2.id]);
@@ -46,7 +58,19 @@ describe('getFreezeStatus', () => {
     await w.addLearner(run, { cache: { grade: false } });
     await w.addLearner(run, { cache: { enrollment: false } });
     const status = await getFreezeStatus(w.ctx(), run.key);
-    expect(status).toMatchObject({ courseKey: run.key, status: 'not_started', canFreeze: true, eligible: 3, frozen: 0, failed: [], remaining: 3, running: false, job: null, micromastersTaskGroup: false, finalGradeRows: 0 });
+    expect(status).toMatchObject({
+      courseKey: run.key,
+      status: 'not_started',
+      canFreeze: true,
+      eligible: 3,
+      frozen: 0,
+      failed: [],
+      remaining: 3,
+      running: false,
+      job: null,
+      micromastersTaskGroup: false,
+      finalGradeRows: 0,
+    });
     expectCountsAddUp(status);
   });
 
@@ -84,7 +108,12 @@ describe('getFreezeStatus', () => {
     await runFreezeJob(w.ctx(), run.key);
     const status = await getFreezeStatus(w.ctx(), run.key);
     expect(status).toMatchObject({ status: 'pending', eligible: 5, frozen: 3, remaining: 0, running: false });
-    expect(status.failed.map((f) => [f.username, f.reason]).sort()).toEqual([[bad1.username, 'edx-error'], [bad2.username, 'edx-timeout']].sort());
+    expect(status.failed.map((f) => [f.username, f.reason]).sort()).toEqual(
+      [
+        [bad1.username, 'edx-error'],
+        [bad2.username, 'edx-timeout'],
+      ].sort(),
+    );
     expect(status.failed.every((f) => f.failedOn instanceof Date)).toBe(true);
     expect(status.lastProgress).toMatchObject({ state: 'finished', queued: 5, frozen: 3, failed: 2, done: 5 });
     expectCountsAddUp(status);
@@ -97,10 +126,25 @@ describe('getFreezeStatus', () => {
     const ghost = await w.addLearner(run, { cache: { grade: false } });
     await insertFinalGrade(w.db, d.id, run.id, { grade: 0.9, passed: true, status: 'complete' });
     // As MicroMasters does it: LPUSH decimal ids, duplicates allowed, for frozen and ineligible users too.
-    await w.redis.lpush(`failed_users_${run.key}`, String(a.id), String(a.id), String(b.id), String(a.id), String(d.id), String(outsider.id), String(ghost.id), 'not-a-number');
+    await w.redis.lpush(
+      `failed_users_${run.key}`,
+      String(a.id),
+      String(a.id),
+      String(b.id),
+      String(a.id),
+      String(d.id),
+      String(outsider.id),
+      String(ghost.id),
+      'not-a-number',
+    );
     const status = await getFreezeStatus(w.ctx(), run.key);
     expect(status).toMatchObject({ eligible: 4, frozen: 1 });
-    expect(status.failed.map((f) => [f.userId, f.reason]).sort()).toEqual([[a.id, 'reported-by-micromasters'], [b.id, 'reported-by-micromasters']].sort());
+    expect(status.failed.map((f) => [f.userId, f.reason]).sort()).toEqual(
+      [
+        [a.id, 'reported-by-micromasters'],
+        [b.id, 'reported-by-micromasters'],
+      ].sort(),
+    );
     expect(status.failed.find((f) => f.userId === a.id)?.username).toBe(a.username);
     expect(status.remaining).toBe(1);
     expectCountsAddUp(status);
@@ -158,7 +202,12 @@ describe('completeFreeze (spec 2.7 corrected by 5b)', () => {
 
   it('refuses while a job holds the lock (freeze-running)', async () => {
     const run = await w.addRun();
-    await w.redis.set(`gradeops:freeze:lock:${run.key}`, JSON.stringify({ token: 'x', operator: 'ops-dave', host: 'box-7', pid: 4242, startedOn: new Date().toISOString() }), 'PX', 30_000);
+    await w.redis.set(
+      `gradeops:freeze:lock:${run.key}`,
+      JSON.stringify({ token: 'x', operator: 'ops-dave', host: 'box-7', pid: 4242, startedOn: new Date().toISOString() }),
+      'PX',
+      30_000,
+    );
     const error = await opsErrorOf(completeFreeze(w.ctx(), run.key));
     expect(error.code).toBe('freeze-running');
     expect(error.message).toContain('ops-dave');
@@ -196,7 +245,9 @@ describe('completeFreeze (spec 2.7 corrected by 5b)', () => {
     expect(await w.redis.exists(`gradeops:freeze:progress:${run.key}`)).toBe(0);
     expect(await w.redis.getBuffer(groupKey)).toEqual(pickled);
     const audit = await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'complete-freeze' });
-    expect(audit).toEqual([expect.objectContaining({ operator: 'ops-erin', data_before: { status: 'pending' }, data_after: { status: 'complete' } })]);
+    expect(audit).toEqual([
+      expect.objectContaining({ operator: 'ops-erin', data_before: { status: 'pending' }, data_after: { status: 'complete' } }),
+    ]);
 
     // The learners stay unfrozen; the counts still add up.
     const status = await getFreezeStatus(w.ctx(), run.key);

@@ -2,21 +2,38 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findCourseRunByKey } from '../../src/domain/course-runs/course-run-store.js';
 import { freezeOneUser, freezeUserOnRun } from '../../src/domain/final-grades/freeze-user.js';
 import {
-  createTestWorld, daysFromNow, failedListOf, finalGradesOf, insertFinalGrade, opsErrorOf, type TestLearner, type TestRun, type TestWorld,
+  createTestWorld,
+  daysFromNow,
+  failedListOf,
+  finalGradesOf,
+  insertFinalGrade,
+  opsErrorOf,
+  type TestLearner,
+  type TestRun,
+  type TestWorld,
 } from '../helpers/world.js';
 
 // spec 2.5 corrected by 5b, T9–T13: one learner at a time, with the simulator behind the refresh.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
 const requests = () => w.sims.edxorg.stats.requests + w.sims.mitxonline.stats.requests;
-const failureRow = (runId: number, userId: number) => w.db('gradeops_freeze_failure').where({ course_run_id: runId, user_id: userId }).first();
-const auditRows = (runId: number, userId: number) => w.db('gradeops_audit_log').where({ course_run_id: runId, user_id: userId }).orderBy('id');
+const failureRow = (runId: number, userId: number) =>
+  w.db('gradeops_freeze_failure').where({ course_run_id: runId, user_id: userId }).first();
+const auditRows = (runId: number, userId: number) =>
+  w.db('gradeops_audit_log').where({ course_run_id: runId, user_id: userId }).orderBy('id');
 
-async function oneLearner(runSpec: Parameters<TestWorld['addRun']>[0] = {}, learnerSpec: Parameters<TestWorld['addLearner']>[1] = {}): Promise<{ run: TestRun; l: TestLearner }> {
+async function oneLearner(
+  runSpec: Parameters<TestWorld['addRun']>[0] = {},
+  learnerSpec: Parameters<TestWorld['addLearner']>[1] = {},
+): Promise<{ run: TestRun; l: TestLearner }> {
   const run = await w.addRun(runSpec);
   const l = await w.addLearner(run, learnerSpec);
   return { run, l };
@@ -141,7 +158,10 @@ describe('failures land on the failed list (T11, T12)', () => {
 
 describe('happy path, idempotence and conflicts (T13, E15)', () => {
   it('creates one complete FinalGrade with the computed values and an audit row naming the operator; a repeat changes nothing', async () => {
-    const { run, l } = await oneLearner({}, { grade: { percent: 0.82, passed: true }, certificate: { type: 'verified', status: 'downloadable' } });
+    const { run, l } = await oneLearner(
+      {},
+      { grade: { percent: 0.82, passed: true }, certificate: { type: 'verified', status: 'downloadable' } },
+    );
     const first = await freezeOneUser(w.ctx({ operator: 'ops-alice' }), l.username, run.key);
     expect(first.outcome).toBe('frozen');
     const rows = await finalGradesOf(w.db, run.id);
@@ -150,8 +170,20 @@ describe('happy path, idempotence and conflicts (T13, E15)', () => {
     expect(first.finalGrade).toMatchObject({ id: rows[0].id, grade: 0.82, passed: true, paidOnEdx: true, status: 'complete' });
     const audits = await auditRows(run.id, l.id);
     expect(audits).toHaveLength(1);
-    expect(audits[0]).toMatchObject({ operator: 'ops-alice', action: 'freeze-user', course_key: run.key, username: l.username, data_before: null });
-    expect(audits[0].data_after).toMatchObject({ id: rows[0].id, grade: 0.82, passed: true, status: 'complete', course_run_paid_on_edx: true });
+    expect(audits[0]).toMatchObject({
+      operator: 'ops-alice',
+      action: 'freeze-user',
+      course_key: run.key,
+      username: l.username,
+      data_before: null,
+    });
+    expect(audits[0].data_after).toMatchObject({
+      id: rows[0].id,
+      grade: 0.82,
+      passed: true,
+      status: 'complete',
+      course_run_paid_on_edx: true,
+    });
     expect(audits[0].detail).toMatchObject({ rule: 'course-without-exam-certificate' });
     expect(w.sims.edxorg.stats.byEndpoint['current-grade']).toBe(1);
 
@@ -166,7 +198,10 @@ describe('happy path, idempotence and conflicts (T13, E15)', () => {
   });
 
   it('freezes with what edX says now, not with the stale cache', async () => {
-    const { run, l } = await oneLearner({ exam: true }, { grade: { percent: 0.91, passed: true }, cache: { grade: { percent: 0.2, passed: false } } });
+    const { run, l } = await oneLearner(
+      { exam: true },
+      { grade: { percent: 0.91, passed: true }, cache: { grade: { percent: 0.2, passed: false } } },
+    );
     await freezeOneUser(w.ctx(), l.username, run.key);
     expect((await finalGradesOf(w.db, run.id))[0]).toMatchObject({ grade: 0.91, passed: true, course_run_paid_on_edx: true });
   });
@@ -209,7 +244,10 @@ describe('happy path, idempotence and conflicts (T13, E15)', () => {
   });
 
   it('MITx Online non-exam run: frozen as not passed (no certificate is ever fetched)', async () => {
-    const { run, l } = await oneLearner({ backend: 'mitxonline' }, { grade: { percent: 0.95, passed: true }, certificate: { type: 'verified', status: 'downloadable' } });
+    const { run, l } = await oneLearner(
+      { backend: 'mitxonline' },
+      { grade: { percent: 0.95, passed: true }, certificate: { type: 'verified', status: 'downloadable' } },
+    );
     const result = await freezeOneUser(w.ctx(), l.username, run.key);
     expect(result.finalGrade).toMatchObject({ grade: 0.95, passed: false, paidOnEdx: true });
     expect(w.sims.mitxonline.stats.byEndpoint.certificate).toBe(0);

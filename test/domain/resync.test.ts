@@ -2,15 +2,26 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resyncFinalGrade } from '../../src/domain/final-grades/resync.js';
 import { freezeOneUser } from '../../src/domain/final-grades/freeze-user.js';
 import {
-  createTestWorld, failedListOf, finalGradesOf, insertFinalGrade, opsErrorOf, type TestLearner, type TestRun, type TestWorld,
+  createTestWorld,
+  failedListOf,
+  finalGradesOf,
+  insertFinalGrade,
+  opsErrorOf,
+  type TestLearner,
+  type TestRun,
+  type TestWorld,
 } from '../helpers/world.js';
 
 // Issue #3 part 9 (spec 2.10 resync corrected by 5b): refresh first, show the difference, apply in
 // one save with one gradeops audit row, never a grades_finalgradeaudit row.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
 const audits = (runId: number) => w.db('gradeops_audit_log').where({ course_run_id: runId, action: 'resync' }).orderBy('id');
@@ -23,10 +34,17 @@ const djangoAudits = async () => Number((await w.db('grades_finalgradeaudit').co
 async function relinked(status: 'complete' | 'pending' = 'complete'): Promise<{ run: TestRun; l: TestLearner; finalGradeId: number }> {
   const run = await w.addRun();
   const l = await w.addLearner(run, {
-    grade: { percent: 0.85, passed: true }, certificate: { type: 'verified', status: 'downloadable' },
+    grade: { percent: 0.85, passed: true },
+    certificate: { type: 'verified', status: 'downloadable' },
     cache: { grade: { percent: 0, passed: false }, certificate: false },
   });
-  const finalGradeId = await insertFinalGrade(w.db, l.id, run.id, { grade: 0, passed: false, status, paid: false, at: new Date('2024-06-01T16:00:00Z') });
+  const finalGradeId = await insertFinalGrade(w.db, l.id, run.id, {
+    grade: 0,
+    passed: false,
+    status,
+    paid: false,
+    at: new Date('2024-06-01T16:00:00Z'),
+  });
   return { run, l, finalGradeId };
 }
 
@@ -41,17 +59,22 @@ describe('resyncFinalGrade', () => {
     expect(result.refresh).toMatchObject({ provider: 'edxorg', courseKeys: [run.key], certificates: 1, currentGrades: 1 });
     expect(result.applied).toBe(false);
     expect(result.computed).toMatchObject({ grade: 0.85, passed: true, paidOnEdx: true, rule: 'course-without-exam-certificate' });
-    expect(result.changes).toEqual(expect.arrayContaining([
-      { field: 'grade', before: 0, after: 0.85 },
-      { field: 'passed', before: false, after: true },
-      { field: 'courseRunPaidOnEdx', before: false, after: true },
-    ]));
+    expect(result.changes).toEqual(
+      expect.arrayContaining([
+        { field: 'grade', before: 0, after: 0.85 },
+        { field: 'passed', before: false, after: true },
+        { field: 'courseRunPaidOnEdx', before: false, after: true },
+      ]),
+    );
     expect(result.changes).toHaveLength(3);
     expect(result.after).toEqual(result.before);
     expect(await finalGradesOf(w.db, run.id)).toEqual(before);
     expect(await audits(run.id)).toHaveLength(0);
     // The refreshed cache now holds what edX says.
-    expect((await w.db('dashboard_cachedcurrentgrade').where({ user_id: l.id, course_run_id: run.id }).first()).data).toMatchObject({ percent: 0.85, passed: true });
+    expect((await w.db('dashboard_cachedcurrentgrade').where({ user_id: l.id, course_run_id: run.id }).first()).data).toMatchObject({
+      percent: 0.85,
+      passed: true,
+    });
   });
 
   it('with apply: one update of grade, passed, paid and status, one audit row naming the operator, no grades_finalgradeaudit row', async () => {
@@ -72,8 +95,20 @@ describe('resyncFinalGrade', () => {
     const rowsAudit = await audits(run.id);
     expect(rowsAudit).toHaveLength(1);
     expect(rowsAudit[0]).toMatchObject({ operator: 'ops-hana', user_id: l.id, username: l.username, course_key: run.key });
-    expect(rowsAudit[0].data_before).toMatchObject({ id: finalGradeId, grade: 0, passed: false, status: 'pending', course_run_paid_on_edx: false });
-    expect(rowsAudit[0].data_after).toMatchObject({ id: finalGradeId, grade: 0.85, passed: true, status: 'complete', course_run_paid_on_edx: true });
+    expect(rowsAudit[0].data_before).toMatchObject({
+      id: finalGradeId,
+      grade: 0,
+      passed: false,
+      status: 'pending',
+      course_run_paid_on_edx: false,
+    });
+    expect(rowsAudit[0].data_after).toMatchObject({
+      id: finalGradeId,
+      grade: 0.85,
+      passed: true,
+      status: 'complete',
+      course_run_paid_on_edx: true,
+    });
     expect(await djangoAudits()).toBe(0);
     expect(await failedListOf(w.redis, run.key)).toEqual([]);
 
@@ -94,7 +129,9 @@ describe('resyncFinalGrade', () => {
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(0);
     const applied = await resyncFinalGrade(w.ctx(), l.username, run.key, { apply: true });
     expect(applied.applied).toBe(true);
-    expect(await finalGradesOf(w.db, run.id)).toEqual([expect.objectContaining({ grade: 0.58, passed: true, course_run_paid_on_edx: false, status: 'complete' })]);
+    expect(await finalGradesOf(w.db, run.id)).toEqual([
+      expect.objectContaining({ grade: 0.58, passed: true, course_run_paid_on_edx: false, status: 'complete' }),
+    ]);
     expect((await audits(run.id))[0].data_before).toBeNull();
   });
 

@@ -5,28 +5,63 @@ import { getFreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { listSnapshots, restoreFreeze } from '../../src/domain/final-grades/restore.js';
 import { revertFreeze } from '../../src/domain/final-grades/revert.js';
 import {
-  createTestWorld, failedListOf, finalGradesOf, gradingStatusOf, insertFinalGrade, opsErrorOf, type TestLearner, type TestRun, type TestWorld,
+  createTestWorld,
+  failedListOf,
+  finalGradesOf,
+  gradingStatusOf,
+  opsErrorOf,
+  type TestLearner,
+  type TestRun,
+  type TestWorld,
 } from '../helpers/world.js';
 
 // Issue #3 part 8: revert snapshots first and deletes in one transaction, refuses audited
 // FinalGrades (spec 2.10(a)), lists dependents without deleting them; restore is exact.
 
 let w: TestWorld;
-beforeAll(async () => { w = await createTestWorld(); });
-afterAll(async () => { await w.close(); });
+beforeAll(async () => {
+  w = await createTestWorld();
+});
+afterAll(async () => {
+  await w.close();
+});
 beforeEach(() => w.resetSimulators());
 
-const count = async (table: string, where: Record<string, unknown> = {}) => Number((await w.db(table).where(where).count('* as n').first())!.n);
+const count = async (table: string, where: Record<string, unknown> = {}) =>
+  Number((await w.db(table).where(where).count('* as n').first())!.n);
 /** Rows with timestamps as PostgreSQL prints them (microseconds included), to compare exactly. */
-const exactFinalGrades = (runId: number) => w.db('grades_finalgrade').where('course_run_id', runId).orderBy('id')
-  .select('id', 'user_id', 'course_run_id', 'grade', 'passed', 'status', 'course_run_paid_on_edx',
-    w.db.raw(`created_on::text AS created_on`), w.db.raw(`updated_on::text AS updated_on`));
-const exactStatus = (runId: number) => w.db('grades_courserungradingstatus').where('course_run_id', runId)
-  .first('id', 'course_run_id', 'status', w.db.raw(`created_on::text AS created_on`), w.db.raw(`updated_on::text AS updated_on`));
+const exactFinalGrades = (runId: number) =>
+  w
+    .db('grades_finalgrade')
+    .where('course_run_id', runId)
+    .orderBy('id')
+    .select(
+      'id',
+      'user_id',
+      'course_run_id',
+      'grade',
+      'passed',
+      'status',
+      'course_run_paid_on_edx',
+      w.db.raw(`created_on::text AS created_on`),
+      w.db.raw(`updated_on::text AS updated_on`),
+    );
+const exactStatus = (runId: number) =>
+  w
+    .db('grades_courserungradingstatus')
+    .where('course_run_id', runId)
+    .first('id', 'course_run_id', 'status', w.db.raw(`created_on::text AS created_on`), w.db.raw(`updated_on::text AS updated_on`));
 
 async function auditFinalGrade(finalGradeId: number, actingUserId: number | null = null) {
   const at = new Date();
-  await w.db('grades_finalgradeaudit').insert({ created_on: at, updated_on: at, acting_user_id: actingUserId, data_before: null, data_after: JSON.stringify({ id: finalGradeId }), final_grade_id: finalGradeId });
+  await w.db('grades_finalgradeaudit').insert({
+    created_on: at,
+    updated_on: at,
+    acting_user_id: actingUserId,
+    data_before: null,
+    data_after: JSON.stringify({ id: finalGradeId }),
+    final_grade_id: finalGradeId,
+  });
 }
 
 async function frozenRun(count = 3, exam = true): Promise<{ run: TestRun; learners: TestLearner[] }> {
@@ -41,10 +76,26 @@ async function addDependents(run: TestRun, userId: number) {
   const at = new Date();
   const examRun = await w.db('exams_examrun').where('course_id', run.courseId).first('id');
   await w.db('grades_combinedfinalgrade').insert({ created_on: at, updated_on: at, user_id: userId, course_id: run.courseId, grade: 72.0 });
-  await w.db('grades_micromasterscoursecertificate').insert({ created_on: at, updated_on: at, hash: randomUUID().replace(/-/g, ''), user_id: userId, course_id: run.courseId });
-  await w.db('grades_micromastersprogramcertificate').insert({ created_on: at, updated_on: at, hash: randomUUID().replace(/-/g, ''), user_id: userId, program_id: w.programId });
-  await w.db('grades_micromastersprogramcommendation').insert({ created_on: at, updated_on: at, uuid: randomUUID(), user_id: userId, program_id: w.programId, is_active: true });
-  await w.db('exams_examauthorization').insert({ created_on: at, updated_on: at, user_id: userId, course_id: run.courseId, exam_run_id: examRun.id, operation: 'add', status: 'success', exam_taken: false, exam_no_show: false });
+  await w
+    .db('grades_micromasterscoursecertificate')
+    .insert({ created_on: at, updated_on: at, hash: randomUUID().replace(/-/g, ''), user_id: userId, course_id: run.courseId });
+  await w
+    .db('grades_micromastersprogramcertificate')
+    .insert({ created_on: at, updated_on: at, hash: randomUUID().replace(/-/g, ''), user_id: userId, program_id: w.programId });
+  await w
+    .db('grades_micromastersprogramcommendation')
+    .insert({ created_on: at, updated_on: at, uuid: randomUUID(), user_id: userId, program_id: w.programId, is_active: true });
+  await w.db('exams_examauthorization').insert({
+    created_on: at,
+    updated_on: at,
+    user_id: userId,
+    course_id: run.courseId,
+    exam_run_id: examRun.id,
+    operation: 'add',
+    status: 'success',
+    exam_taken: false,
+    exam_no_show: false,
+  });
 }
 
 describe('revertFreeze', () => {
@@ -71,15 +122,26 @@ describe('revertFreeze', () => {
     await addDependents(run, learners[1].id);
     // A leftover failure record and progress key for the run.
     await w.redis.lpush(`failed_users_${run.key}`, String(learners[2].id), '77');
-    await w.db('gradeops_freeze_failure').insert({ course_run_id: run.id, user_id: learners[2].id, reason: 'edx-error', message: 'x', failed_on: new Date() });
+    await w
+      .db('gradeops_freeze_failure')
+      .insert({ course_run_id: run.id, user_id: learners[2].id, reason: 'edx-error', message: 'x', failed_on: new Date() });
     const before = await exactFinalGrades(run.id);
     const statusBefore = await exactStatus(run.id);
-    const dependentTables = ['grades_combinedfinalgrade', 'grades_micromasterscoursecertificate', 'grades_micromastersprogramcertificate', 'grades_micromastersprogramcommendation', 'exams_examauthorization'];
+    const dependentTables = [
+      'grades_combinedfinalgrade',
+      'grades_micromasterscoursecertificate',
+      'grades_micromastersprogramcertificate',
+      'grades_micromastersprogramcommendation',
+      'exams_examauthorization',
+    ];
     const dependentsBefore = await Promise.all(dependentTables.map((t) => count(t)));
 
     const result = await revertFreeze(w.ctx({ operator: 'ops-frank' }), run.key, { confirm: run.key });
     expect(result).toMatchObject({
-      courseKey: run.key, deletedFinalGrades: 3, keptAuditedFinalGrades: [], deletedGradingStatus: true,
+      courseKey: run.key,
+      deletedFinalGrades: 3,
+      keptAuditedFinalGrades: [],
+      deletedGradingStatus: true,
       dependents: { combinedFinalGrades: 2, courseCertificates: 2, programCertificates: 2, programLetters: 2, examAuthorizations: 2 },
     });
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(0);
@@ -87,20 +149,33 @@ describe('revertFreeze', () => {
     expect(await Promise.all(dependentTables.map((t) => count(t)))).toEqual(dependentsBefore);
     expect(await w.redis.exists(`failed_users_${run.key}`, `gradeops:freeze:progress:${run.key}`)).toBe(0);
     expect(await count('gradeops_freeze_failure', { course_run_id: run.id })).toBe(0);
-    expect(await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'revert-freeze' })).toEqual([expect.objectContaining({ operator: 'ops-frank' })]);
+    expect(await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'revert-freeze' })).toEqual([
+      expect.objectContaining({ operator: 'ops-frank' }),
+    ]);
     const snapshots = await listSnapshots(w.ctx(), run.key);
-    expect(snapshots).toEqual([expect.objectContaining({ id: result.snapshotId, operator: 'ops-frank', kind: 'revert-freeze', restoredOn: null })]);
+    expect(snapshots).toEqual([
+      expect.objectContaining({ id: result.snapshotId, operator: 'ops-frank', kind: 'revert-freeze', restoredOn: null }),
+    ]);
     // The run is freezable again and shows as not started.
     expect(await getFreezeStatus(w.ctx(), run.key)).toMatchObject({ status: 'not_started', frozen: 0, eligible: 3, remaining: 3 });
 
     // Restore: same ids, values, timestamps and status.
     expect((await opsErrorOf(restoreFreeze(w.ctx(), result.snapshotId, { confirm: 'wrong' }))).code).toBe('confirmation-mismatch');
     const restored = await restoreFreeze(w.ctx({ operator: 'ops-gina' }), result.snapshotId, { confirm: run.key });
-    expect(restored).toMatchObject({ snapshotId: result.snapshotId, courseKey: run.key, restoredFinalGrades: 3, restoredGradingStatus: 'complete' });
+    expect(restored).toMatchObject({
+      snapshotId: result.snapshotId,
+      courseKey: run.key,
+      restoredFinalGrades: 3,
+      restoredGradingStatus: 'complete',
+    });
     expect(await exactFinalGrades(run.id)).toEqual(before);
     expect(await exactStatus(run.id)).toEqual(statusBefore);
-    expect(await listSnapshots(w.ctx(), run.key)).toEqual([expect.objectContaining({ restoredBy: 'ops-gina', restoredOn: expect.any(String) })]);
-    expect(await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'restore-freeze' })).toEqual([expect.objectContaining({ operator: 'ops-gina' })]);
+    expect(await listSnapshots(w.ctx(), run.key)).toEqual([
+      expect.objectContaining({ restoredBy: 'ops-gina', restoredOn: expect.any(String) }),
+    ]);
+    expect(await w.db('gradeops_audit_log').where({ course_run_id: run.id, action: 'restore-freeze' })).toEqual([
+      expect.objectContaining({ operator: 'ops-gina' }),
+    ]);
 
     const twice = await opsErrorOf(restoreFreeze(w.ctx(), result.snapshotId, { confirm: run.key }));
     expect(twice.code).toBe('snapshot-restored');
@@ -111,10 +186,22 @@ describe('revertFreeze', () => {
   it('restores timestamps exactly, microseconds included (rows written by Django carry them)', async () => {
     const run = await w.addRun();
     const [a] = await w.addLearners(run, 1);
-    await w.db('grades_finalgrade').insert({ user_id: a.id, course_run_id: run.id, grade: 0.8125, passed: true, status: 'complete', course_run_paid_on_edx: true,
-      created_on: w.db.raw(`'2024-05-01T16:00:03.123456Z'::timestamptz`), updated_on: w.db.raw(`'2024-05-02T09:30:00.000789Z'::timestamptz`) });
-    await w.db('grades_courserungradingstatus').insert({ course_run_id: run.id, status: 'complete',
-      created_on: w.db.raw(`'2024-05-01T15:59:59.999999Z'::timestamptz`), updated_on: w.db.raw(`'2024-05-01T16:10:00.000001Z'::timestamptz`) });
+    await w.db('grades_finalgrade').insert({
+      user_id: a.id,
+      course_run_id: run.id,
+      grade: 0.8125,
+      passed: true,
+      status: 'complete',
+      course_run_paid_on_edx: true,
+      created_on: w.db.raw(`'2024-05-01T16:00:03.123456Z'::timestamptz`),
+      updated_on: w.db.raw(`'2024-05-02T09:30:00.000789Z'::timestamptz`),
+    });
+    await w.db('grades_courserungradingstatus').insert({
+      course_run_id: run.id,
+      status: 'complete',
+      created_on: w.db.raw(`'2024-05-01T15:59:59.999999Z'::timestamptz`),
+      updated_on: w.db.raw(`'2024-05-01T16:10:00.000001Z'::timestamptz`),
+    });
     const before = await exactFinalGrades(run.id);
     const statusBefore = await exactStatus(run.id);
     const { snapshotId } = await revertFreeze(w.ctx(), run.key, { confirm: run.key });
@@ -136,7 +223,12 @@ describe('revertFreeze', () => {
   it('restore refuses while a freeze job holds the lock', async () => {
     const { run } = await frozenRun(1, false);
     const { snapshotId } = await revertFreeze(w.ctx(), run.key, { confirm: run.key });
-    await w.redis.set(`gradeops:freeze:lock:${run.key}`, JSON.stringify({ token: 't', operator: 'ops-kim', host: 'elsewhere', pid: 1, startedOn: new Date().toISOString() }), 'PX', 30_000);
+    await w.redis.set(
+      `gradeops:freeze:lock:${run.key}`,
+      JSON.stringify({ token: 't', operator: 'ops-kim', host: 'elsewhere', pid: 1, startedOn: new Date().toISOString() }),
+      'PX',
+      30_000,
+    );
     const error = await opsErrorOf(restoreFreeze(w.ctx(), snapshotId, { confirm: run.key }));
     expect(error.code).toBe('freeze-running');
     expect(error.message).toContain('ops-kim');
@@ -164,7 +256,11 @@ describe('revertFreeze', () => {
 
     // keepAudited: the rest is reverted, the audited one stays with its audit row.
     const result = await revertFreeze(w.ctx(), run.key, { confirm: run.key, keepAudited: true });
-    expect(result).toMatchObject({ deletedFinalGrades: 2, keptAuditedFinalGrades: [{ finalGradeId: audited.id, username: learners[1].username }], deletedGradingStatus: true });
+    expect(result).toMatchObject({
+      deletedFinalGrades: 2,
+      keptAuditedFinalGrades: [{ finalGradeId: audited.id, username: learners[1].username }],
+      deletedGradingStatus: true,
+    });
     expect((await finalGradesOf(w.db, run.id)).map((r) => r.id)).toEqual([audited.id]);
     expect(await count('grades_finalgradeaudit', { final_grade_id: audited.id })).toBe(1);
     expect(await gradingStatusOf(w.db, run.id)).toBeNull();
@@ -191,7 +287,10 @@ describe('revertFreeze', () => {
       const removed = await trx.raw(`DELETE FROM grades_finalgrade WHERE id = ?`, [fg.id]);
       deleted = removed.rowCount ?? removed.affectedRows ?? 0;
     });
-    const error = await attempt.then(() => null, (e: unknown) => e as { code?: string; message?: string });
+    const error = await attempt.then(
+      () => null,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
     expect(nulled).toBe(0);
     expect(deleted).toBe(1);
     expect(error).not.toBeNull();

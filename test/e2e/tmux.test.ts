@@ -48,13 +48,25 @@ describe.skipIf(!hasTmux())('gradeops in a terminal (tmux)', () => {
   beforeAll(async () => {
     dataDir = tempDataDir();
     env = embeddedEnv(dataDir);
-    const runs = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runs as Array<{ courseKey: string; canFreeze: boolean; gradingStatus: string; backend: string; title: string }>;
-    courseKey = runs.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'))!.courseKey;
+    const runs = JSON.parse((await runCli(['runs', '--json'], env)).stdout).runs as Array<{
+      courseKey: string;
+      canFreeze: boolean;
+      gradingStatus: string;
+      backend: string;
+      title: string;
+    }>;
+    courseKey = runs.find(
+      (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'),
+    )!.courseKey;
     tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '45', 'bash --norc --noprofile');
   }, 120_000);
 
   afterAll(() => {
-    try { tmux('kill-session', '-t', session); } catch { /* already gone */ }
+    try {
+      tmux('kill-session', '-t', session);
+    } catch {
+      /* already gone */
+    }
     rmSync(dataDir, { recursive: true, force: true });
   });
 

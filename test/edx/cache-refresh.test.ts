@@ -6,7 +6,15 @@ import type { Provider } from '../../src/domain/edx/edx-settings.js';
 import { refreshUserEnrollments, refreshUserGradeCache } from '../../src/domain/edx/cache-refresh.js';
 import { createWorld, startSimulator, type RunningSimulator, type World } from '../../src/simulator/index.js';
 import {
-  enrollmentData, freshToken, insertCached, insertRun, insertSocialAuth, insertUser, rowsOf, settingsFor, unique,
+  enrollmentData,
+  freshToken,
+  insertCached,
+  insertRun,
+  insertSocialAuth,
+  insertUser,
+  rowsOf,
+  settingsFor,
+  unique,
 } from './fixtures.js';
 
 // spec 2.3 steps 1–5 and the general enrollment refresh, seen in the database after each call.
@@ -34,20 +42,33 @@ beforeEach(() => {
   }
 });
 
-interface Learner { userId: number; uid: string; runs: Record<string, number>; keys: Record<string, string> }
+interface Learner {
+  userId: number;
+  uid: string;
+  runs: Record<string, number>;
+  keys: Record<string, string>;
+}
 
 /**
  * A learner with a linked account on `provider`, runs named by `runNames`, and cached enrollments
  * on the runs listed in `enrolled` (also enrolled in the simulated world unless `edxForgot`).
  */
 async function learner(
-  provider: Provider, runNames: string[], enrolled: string[], extraData?: (uid: string) => Record<string, unknown>,
+  provider: Provider,
+  runNames: string[],
+  enrolled: string[],
+  extraData?: (uid: string) => Record<string, unknown>,
 ): Promise<Learner> {
   const uid = unique(`${provider}-user-`);
   const userId = await insertUser(db);
   const token = `${uid}-access-token`;
   await insertSocialAuth(db, userId, provider, uid, extraData?.(uid) ?? freshToken(token, `${uid}-refresh-token`));
-  world[provider].addUser({ username: uid, accessToken: token, accessTokenExpiresAtMs: Date.now() + 3_600_000, refreshToken: `${uid}-refresh-token` });
+  world[provider].addUser({
+    username: uid,
+    accessToken: token,
+    accessTokenExpiresAtMs: Date.now() + 3_600_000,
+    refreshToken: `${uid}-refresh-token`,
+  });
   const runs: Record<string, number> = {};
   const keys: Record<string, string> = {};
   for (const name of runNames) {
@@ -67,14 +88,20 @@ const ms = (value: unknown) => (value === null || value === undefined ? null : n
 const socialRow = (userId: number, provider: Provider) => db('social_auth_usersocialauth').where({ user_id: userId, provider }).first();
 
 async function opsError(promise: Promise<unknown>): Promise<OpsError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(OpsError);
   return error as OpsError;
 }
 
 describe('refreshUserGradeCache on edX', () => {
   it('refreshes an undated token first, writes it back, and the simulator accepts the new one', async () => {
-    const l = await learner('edxorg', ['A'], ['A'], (uid) => ({ access_token: 'old-access-token-1', refresh_token: `${uid}-refresh-token` }));
+    const l = await learner('edxorg', ['A'], ['A'], (uid) => ({
+      access_token: 'old-access-token-1',
+      refresh_token: `${uid}-refresh-token`,
+    }));
     world.edxorg.setGrade(l.uid, l.keys.A, { percent: 0.66, passed: true });
     const before = await socialRow(l.userId, 'edxorg');
     const now = new Date();
@@ -84,10 +111,18 @@ describe('refreshUserGradeCache on edX', () => {
     expect(summary).toMatchObject({ provider: 'edxorg', tokenRefreshed: true, courseKeys: [l.keys.A], currentGrades: 1 });
     const after = await socialRow(l.userId, 'edxorg');
     expect(after.extra_data.access_token).not.toBe('old-access-token-1');
-    expect(after.extra_data).toMatchObject({ refresh_token: `${l.uid}-refresh-token`, expires_in: 36_000, token_type: 'Bearer', auth_time: Math.floor(now.getTime() / 1000), updated_at: now.getTime() / 1000 });
+    expect(after.extra_data).toMatchObject({
+      refresh_token: `${l.uid}-refresh-token`,
+      expires_in: 36_000,
+      token_type: 'Bearer',
+      auth_time: Math.floor(now.getTime() / 1000),
+      updated_at: now.getTime() / 1000,
+    });
     expect(ms(after.modified)).toBeGreaterThan(ms(before.modified)!);
     expect(world.edxorg.ownerOfAccessToken(after.extra_data.access_token, Date.now())?.username).toBe(l.uid);
-    expect(sims.edxorg.stats.recent.filter((r) => r.endpoint !== 'token-refresh').every((r) => r.bearer === after.extra_data.access_token)).toBe(true);
+    expect(
+      sims.edxorg.stats.recent.filter((r) => r.endpoint !== 'token-refresh').every((r) => r.bearer === after.extra_data.access_token),
+    ).toBe(true);
 
     // Fresh now: the next refresh leaves the token alone (spec 2.3 step 2).
     expect((await refreshUserGradeCache(db, settings(), l.userId, 'edxorg')).tokenRefreshed).toBe(false);
@@ -100,8 +135,16 @@ describe('refreshUserGradeCache on edX', () => {
     world.edxorg.setCertificate(l.uid, l.keys.B, { certificateType: 'honor', status: 'downloadable' });
     world.edxorg.setGrade(l.uid, l.keys.A, { percent: 0.9, passed: true });
     world.edxorg.setGrade(l.uid, l.keys.B, { percent: 0.4, passed: false });
-    await insertCached(db, 'dashboard_cachedcertificate', l.userId, l.runs.B, { course_id: l.keys.B, certificate_type: 'verified', status: 'downloadable' });
-    await insertCached(db, 'dashboard_cachedcertificate', l.userId, l.runs.C, { course_id: l.keys.C, certificate_type: 'verified', status: 'downloadable' });
+    await insertCached(db, 'dashboard_cachedcertificate', l.userId, l.runs.B, {
+      course_id: l.keys.B,
+      certificate_type: 'verified',
+      status: 'downloadable',
+    });
+    await insertCached(db, 'dashboard_cachedcertificate', l.userId, l.runs.C, {
+      course_id: l.keys.C,
+      certificate_type: 'verified',
+      status: 'downloadable',
+    });
     await insertCached(db, 'dashboard_cachedcertificate', l.userId, mitxRun, { note: 'another backend' });
     await insertCached(db, 'dashboard_cachedcurrentgrade', l.userId, l.runs.C, { course_id: l.keys.C, percent: 0.5 });
     const enrollmentStamp = new Date('2026-01-02T03:04:05Z');
@@ -110,12 +153,21 @@ describe('refreshUserGradeCache on edX', () => {
 
     const summary = await refreshUserGradeCache(db, settings(), l.userId, 'edxorg', { now });
 
-    expect(summary).toMatchObject({ tokenRefreshed: false, certificates: 1, removedCertificates: 2, currentGrades: 2, removedCurrentGrades: 1 });
+    expect(summary).toMatchObject({
+      tokenRefreshed: false,
+      certificates: 1,
+      removedCertificates: 2,
+      currentGrades: 2,
+      removedCurrentGrades: 1,
+    });
     const certificates = await rowsOf(db, 'dashboard_cachedcertificate', l.userId);
     expect(certificates.map((r) => r.course_run_id)).toEqual([l.runs.A, mitxRun]);
     expect(certificates[0].data).toMatchObject({ course_id: l.keys.A, certificate_type: 'verified', username: l.uid });
     const grades = await rowsOf(db, 'dashboard_cachedcurrentgrade', l.userId);
-    expect(grades.map((r) => [r.course_run_id, r.data.percent])).toEqual([[l.runs.A, 0.9], [l.runs.B, 0.4]]);
+    expect(grades.map((r) => [r.course_run_id, r.data.percent])).toEqual([
+      [l.runs.A, 0.9],
+      [l.runs.B, 0.4],
+    ]);
     const times = await refreshTimes(l.userId);
     expect(ms(times.certificate)).toBe(now.getTime());
     expect(ms(times.current_grade)).toBe(now.getTime());
@@ -137,7 +189,7 @@ describe('refreshUserGradeCache on edX', () => {
     expect(sims.edxorg.stats.byStatus['404']).toBeGreaterThanOrEqual(1);
   });
 
-  it('asks edX nothing for a learner without cached enrollments and clears that backend\'s cached grades (spec E10)', async () => {
+  it("asks edX nothing for a learner without cached enrollments and clears that backend's cached grades (spec E10)", async () => {
     const l = await learner('edxorg', ['A'], []);
     await insertCached(db, 'dashboard_cachedcurrentgrade', l.userId, l.runs.A, { course_id: l.keys.A, percent: 0.7 });
     const summary = await refreshUserGradeCache(db, settings(), l.userId, 'edxorg');
@@ -160,7 +212,8 @@ describe('refreshUserGradeCache on edX', () => {
 describe('refreshUserGradeCache on an old social-auth row', () => {
   it('reads extra_data stored as a JSON string and writes the refreshed token back as an object', async () => {
     const l = await learner('edxorg', ['A'], ['A'], (uid) => ({ access_token: 'legacy-access', refresh_token: `${uid}-refresh-token` }));
-    await db('social_auth_usersocialauth').where({ user_id: l.userId })
+    await db('social_auth_usersocialauth')
+      .where({ user_id: l.userId })
       .update({ extra_data: JSON.stringify(JSON.stringify({ access_token: 'legacy-access', refresh_token: `${l.uid}-refresh-token` })) });
     expect((await refreshUserGradeCache(db, settings(), l.userId, 'edxorg')).tokenRefreshed).toBe(true);
     const row = await socialRow(l.userId, 'edxorg');
@@ -173,7 +226,10 @@ describe('refreshUserGradeCache on MITx Online', () => {
   it('makes no certificate call, leaves certificates alone, refreshes the undated token and stamps current_grade_mitxonline', async () => {
     // spec 1.2: MITx Online rows carry no updated_at, so the token is refreshed on every use (E13).
     const l = await learner('mitxonline', ['A'], ['A'], (uid) => ({
-      access_token: `${uid}-access-token`, refresh_token: `${uid}-refresh-token`, expires_in: 36_000, auth_time: Math.floor(Date.now() / 1000),
+      access_token: `${uid}-access-token`,
+      refresh_token: `${uid}-refresh-token`,
+      expires_in: 36_000,
+      auth_time: Math.floor(Date.now() / 1000),
     }));
     world.mitxonline.setGrade(l.uid, l.keys.A, { percent: 0.55, passed: true });
     await insertCached(db, 'dashboard_cachedcertificate', l.userId, l.runs.A, { certificate_type: 'verified', status: 'downloadable' });
@@ -181,7 +237,13 @@ describe('refreshUserGradeCache on MITx Online', () => {
 
     const summary = await refreshUserGradeCache(db, settings(), l.userId, 'mitxonline', { now });
 
-    expect(summary).toMatchObject({ provider: 'mitxonline', tokenRefreshed: true, certificates: 0, removedCertificates: 0, currentGrades: 1 });
+    expect(summary).toMatchObject({
+      provider: 'mitxonline',
+      tokenRefreshed: true,
+      certificates: 0,
+      removedCertificates: 0,
+      currentGrades: 1,
+    });
     expect(sims.mitxonline.stats.byEndpoint).toMatchObject({ certificate: 0, 'token-refresh': 1, 'current-grade': 1 });
     expect(await rowsOf(db, 'dashboard_cachedcertificate', l.userId)).toHaveLength(1);
     const times = await refreshTimes(l.userId);
@@ -199,12 +261,16 @@ describe('refreshUserGradeCache refusals', () => {
   });
 
   it('says invalid-credentials for a revoked grant and prints no token or client secret', async () => {
-    const l = await learner('mitxonline', ['A'], ['A'], () => ({ access_token: 'revoked-learner-access', refresh_token: 'revoked-learner-refresh' }));
+    const l = await learner('mitxonline', ['A'], ['A'], () => ({
+      access_token: 'revoked-learner-access',
+      refresh_token: 'revoked-learner-refresh',
+    }));
     world.mitxonline.addUser({ username: l.uid, refreshToken: 'revoked-learner-refresh', revoked: true });
     const error = await opsError(refreshUserGradeCache(db, settings(), l.userId, 'mitxonline'));
     expect(error.code).toBe('invalid-credentials');
     const text = `${error.message} ${error.hint}`;
-    for (const secret of ['revoked-learner-access', 'revoked-learner-refresh', 'mitx-client-secret-value']) expect(text).not.toContain(secret);
+    for (const secret of ['revoked-learner-access', 'revoked-learner-refresh', 'mitx-client-secret-value'])
+      expect(text).not.toContain(secret);
   });
 
   it('names MITXONLINE_CALLBACK_URL when MITx Online has no base URL', async () => {

@@ -17,7 +17,10 @@ const client = (overrides: Partial<typeof settings> & { ratePerSecond?: number }
   new EdxClient({ provider: 'edxorg', baseUrl, accessToken, settings: { ...settings, ...overrides } });
 
 async function opsError(promise: Promise<unknown>): Promise<OpsError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(OpsError);
   return error as OpsError;
 }
@@ -128,11 +131,20 @@ describe('EdxClient on odd answers', () => {
   let base = '';
   let answer = '[]';
   beforeAll(async () => {
-    server = http.createServer((_req, res) => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(answer); });
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(answer);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
-  afterAll(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 
   it('turns an empty grade list into invalid-edx-data (spec 3.4, 5b)', async () => {
     answer = '[]';

@@ -32,8 +32,22 @@ describe('tokenNeedsRefresh', () => {
 describe('mergeTokenResponse', () => {
   it('keeps the old refresh token and token type when the answer leaves them empty; stamps updated_at for edX only', () => {
     const old = { access_token: 'a', refresh_token: 'r', token_type: 'Bearer', expires_in: 10, custom: 1 };
-    const edx = mergeTokenResponse('edxorg', old, { access_token: 'b', refresh_token: '', token_type: null, expires_in: 36_000, scope: 'read' }, NOW);
-    expect(edx.extraData).toEqual({ access_token: 'b', refresh_token: 'r', token_type: 'Bearer', expires_in: 36_000, scope: 'read', custom: 1, auth_time: NOW / 1000, updated_at: NOW / 1000 });
+    const edx = mergeTokenResponse(
+      'edxorg',
+      old,
+      { access_token: 'b', refresh_token: '', token_type: null, expires_in: 36_000, scope: 'read' },
+      NOW,
+    );
+    expect(edx.extraData).toEqual({
+      access_token: 'b',
+      refresh_token: 'r',
+      token_type: 'Bearer',
+      expires_in: 36_000,
+      scope: 'read',
+      custom: 1,
+      auth_time: NOW / 1000,
+      updated_at: NOW / 1000,
+    });
     const mitx = mergeTokenResponse('mitxonline', old, { access_token: 'b', refresh_token: 'r2', expires_in: 36_000 }, NOW + 500);
     expect(mitx.extraData).toMatchObject({ refresh_token: 'r2', auth_time: NOW / 1000 });
     expect(mitx.extraData).not.toHaveProperty('updated_at');
@@ -47,7 +61,9 @@ describe('refreshAccessToken on the wire', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
+      req.on('data', (c) => {
+        body += c;
+      });
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body });
         res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -57,19 +73,42 @@ describe('refreshAccessToken on the wire', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/lms/`;
   });
-  afterAll(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
 
   it('POSTs the form of spec 3.5 to /oauth2/access_token/, falling back to the access token', async () => {
-    const result = await refreshAccessToken({ provider: 'edxorg', baseUrl: base, client, extraData: { access_token: 'only-access' }, settings, now: new Date(NOW) });
+    const result = await refreshAccessToken({
+      provider: 'edxorg',
+      baseUrl: base,
+      client,
+      extraData: { access_token: 'only-access' },
+      settings,
+      now: new Date(NOW),
+    });
     const request = seen.at(-1)!;
     expect(request.method).toBe('POST');
     expect(request.url).toBe('/oauth2/access_token/');
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request.headers.accept).toBe('application/json');
     expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
-      refresh_token: 'only-access', grant_type: 'refresh_token', client_id: 'gradeops-client', client_secret: SECRET,
+      refresh_token: 'only-access',
+      grant_type: 'refresh_token',
+      client_id: 'gradeops-client',
+      client_secret: SECRET,
     });
-    expect(result.changes).toEqual({ access_token: 'new-access', expires_in: 36_000, token_type: 'Bearer', scope: 'read write', auth_time: NOW / 1000, updated_at: NOW / 1000 });
+    expect(result.changes).toEqual({
+      access_token: 'new-access',
+      expires_in: 36_000,
+      token_type: 'Bearer',
+      scope: 'read write',
+      auth_time: NOW / 1000,
+      updated_at: NOW / 1000,
+    });
   });
 });
 
@@ -84,15 +123,29 @@ describe('refreshAccessToken against the simulator', () => {
   afterAll(() => sim.close());
 
   it('gets a token the simulator then accepts', async () => {
-    const { extraData } = await refreshAccessToken({ provider: 'mitxonline', baseUrl: sim.baseUrl, client, extraData: { refresh_token: 'meg-refresh-token' }, settings });
+    const { extraData } = await refreshAccessToken({
+      provider: 'mitxonline',
+      baseUrl: sim.baseUrl,
+      client,
+      extraData: { refresh_token: 'meg-refresh-token' },
+      settings,
+    });
     expect(sim.world.ownerOfAccessToken(String(extraData.access_token), Date.now())?.username).toBe('meg');
   });
 
   it('turns 401 and 400 into invalid-credentials without printing a token or the client secret', async () => {
     for (const refresh_token of ['revoked-rev-refresh', 'unknown-refresh-token']) {
       const error = await refreshAccessToken({
-        provider: 'mitxonline', baseUrl: sim.baseUrl, client, extraData: { access_token: 'rev-access-token', refresh_token }, settings, uid: 'rev',
-      }).then(() => null, (e: unknown) => e as OpsError);
+        provider: 'mitxonline',
+        baseUrl: sim.baseUrl,
+        client,
+        extraData: { access_token: 'rev-access-token', refresh_token },
+        settings,
+        uid: 'rev',
+      }).then(
+        () => null,
+        (e: unknown) => e as OpsError,
+      );
       expect(error).toBeInstanceOf(OpsError);
       expect(error!.code).toBe('invalid-credentials');
       expect(error!.hint).toMatch(/log in/);
@@ -103,8 +156,16 @@ describe('refreshAccessToken against the simulator', () => {
 
   it('turns a 500 into edx-error', async () => {
     sim.knobs.faults.set('meg', 500);
-    const error = await refreshAccessToken({ provider: 'mitxonline', baseUrl: sim.baseUrl, client, extraData: { refresh_token: 'meg-refresh-token' }, settings })
-      .then(() => null, (e: unknown) => e as OpsError);
+    const error = await refreshAccessToken({
+      provider: 'mitxonline',
+      baseUrl: sim.baseUrl,
+      client,
+      extraData: { refresh_token: 'meg-refresh-token' },
+      settings,
+    }).then(
+      () => null,
+      (e: unknown) => e as OpsError,
+    );
     sim.knobs.faults.clear();
     expect(error?.code).toBe('edx-error');
     expect(error?.message).not.toContain('meg-refresh-token');

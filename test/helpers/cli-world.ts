@@ -24,8 +24,12 @@ export async function cliWorld(extra: Record<string, string> = {}): Promise<CliW
   if (!USE_REAL_SERVICES) {
     const dataDir = tempDataDir();
     return {
-      mode: 'embedded', env: embeddedEnv(dataDir, extra), openDb: () => openPglite(dataDir),
-      async close() { rmSync(dataDir, { recursive: true, force: true }); },
+      mode: 'embedded',
+      env: embeddedEnv(dataDir, extra),
+      openDb: () => openPglite(dataDir),
+      async close() {
+        rmSync(dataDir, { recursive: true, force: true });
+      },
     };
   }
   const name = `gradeops_cli_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -44,7 +48,9 @@ export async function cliWorld(extra: Record<string, string> = {}): Promise<CliW
   const sims = await startEmbeddedSimulators(db, { latencyMs: Number(extra.GRADEOPS_SIM_LATENCY_MS ?? 0) });
   const env = { ...base, EDXORG_CALLBACK_URL: sims.urls.edxorg, MITXONLINE_CALLBACK_URL: sims.urls.mitxonline };
   return {
-    mode: 'postgres', env, openDb: () => openPostgres(databaseUrl, 2),
+    mode: 'postgres',
+    env,
+    openDb: () => openPostgres(databaseUrl, 2),
     async close() {
       await sims.close();
       await db.destroy();

@@ -20,7 +20,16 @@ export function tempDataDir(): string {
 /** The environment of an embedded run: no service URLs, a data dir of its own (bin/ runs dist/ only when it is current). */
 export function embeddedEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, GRADEOPS_DATA_DIR: dataDir, GRADEOPS_OPERATOR: 'cli-test', ...extra };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'REDISCLOUD_URL', 'CELERY_BROKER_URL', 'EDXORG_CALLBACK_URL', 'MITXONLINE_CALLBACK_URL', 'GRADEOPS_DEBUG', 'GRADEOPS_REQUIRE_SERVICES']) {
+  for (const name of [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'REDISCLOUD_URL',
+    'CELERY_BROKER_URL',
+    'EDXORG_CALLBACK_URL',
+    'MITXONLINE_CALLBACK_URL',
+    'GRADEOPS_DEBUG',
+    'GRADEOPS_REQUIRE_SERVICES',
+  ]) {
     if (!(name in extra)) delete env[name];
   }
   return env;
@@ -32,8 +41,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
     const child = spawn(process.execPath, [BIN, ...args], { env, cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

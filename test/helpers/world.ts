@@ -23,8 +23,14 @@ export function unique(prefix: string): string {
 
 export const daysFromNow = (days: number) => new Date(Date.now() + days * DAY);
 
-export interface GradeSpec { percent: unknown; passed: unknown }
-export interface CertificateSpec { type: string; status: string }
+export interface GradeSpec {
+  percent: unknown;
+  passed: unknown;
+}
+export interface CertificateSpec {
+  type: string;
+  status: string;
+}
 
 export interface LearnerSpec {
   username?: string;
@@ -109,7 +115,11 @@ export interface TestWorld {
   addRun(spec?: RunSpec): Promise<TestRun>;
   addLearner(run: TestRun, spec?: LearnerSpec): Promise<TestLearner>;
   /** Enrolls an existing learner (same backend account) in another run: edX state and cache rows as for addLearner. */
-  enrollLearner(learner: TestLearner, run: TestRun, spec?: Pick<LearnerSpec, 'enrollment' | 'grade' | 'certificate' | 'cache'>): Promise<void>;
+  enrollLearner(
+    learner: TestLearner,
+    run: TestRun,
+    spec?: Pick<LearnerSpec, 'enrollment' | 'grade' | 'certificate' | 'cache'>,
+  ): Promise<void>;
   addLearners(run: TestRun, count: number, spec?: LearnerSpec | ((i: number) => LearnerSpec)): Promise<TestLearner[]>;
   /** Resets counters and fault knobs of both simulators. */
   resetSimulators(): void;
@@ -119,7 +129,10 @@ export interface TestWorld {
 export function edxSettingsFor(urls: Partial<Record<Provider, string>>, overrides: Partial<EdxSettings> = {}): EdxSettings {
   return {
     baseUrls: urls,
-    clients: { edxorg: { id: 'edx-client-id', secret: 'edx-client-secret-value' }, mitxonline: { id: 'mitx-client-id', secret: 'mitx-client-secret-value' } },
+    clients: {
+      edxorg: { id: 'edx-client-id', secret: 'edx-client-secret-value' },
+      mitxonline: { id: 'mitx-client-id', secret: 'mitx-client-secret-value' },
+    },
     timeoutMs: 300,
     retries: 0,
     ...overrides,
@@ -136,10 +149,19 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
   const settings = edxSettingsFor({ edxorg: edxorg.baseUrl, mitxonline: mitxonline.baseUrl }, { timeoutMs: options.timeoutMs ?? 300 });
   const now = new Date();
   const addProgram: TestWorld['addProgram'] = async ({ title } = {}) => {
-    const [{ id }] = await db('courses_program').insert({
-      title: title ?? unique('Program '), live: true, description: null, financial_aid_availability: false, ga_tracking_id: '',
-      num_required_courses: 1, price: 1000, created_on: now, updated_on: now,
-    }).returning('id');
+    const [{ id }] = await db('courses_program')
+      .insert({
+        title: title ?? unique('Program '),
+        live: true,
+        description: null,
+        financial_aid_availability: false,
+        ga_tracking_id: '',
+        num_required_courses: 1,
+        price: 1000,
+        created_on: now,
+        updated_on: now,
+      })
+      .returning('id');
     return id;
   };
   const programId = await addProgram();
@@ -147,37 +169,67 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
 
   const addExamRun: TestWorld['addExamRun'] = async (courseId, spec = {}) => {
     const at = new Date();
-    const [{ id }] = await db('exams_examrun').insert({
-      created_on: at, updated_on: at, course_id: courseId, exam_series_code: unique('EX'), edx_exam_course_key: null,
-      description: null, semester: null, date_first_schedulable: spec.firstSchedulable ?? daysFromNow(-60),
-      date_last_schedulable: spec.lastSchedulable ?? daysFromNow(-30),
-      date_first_eligible: '2020-01-01', date_last_eligible: '2020-02-01', date_grades_available: spec.gradesAvailable ?? daysFromNow(-20),
-      passing_score: spec.passingScore ?? 0.5, authorized: false,
-    }).returning('id');
+    const [{ id }] = await db('exams_examrun')
+      .insert({
+        created_on: at,
+        updated_on: at,
+        course_id: courseId,
+        exam_series_code: unique('EX'),
+        edx_exam_course_key: null,
+        description: null,
+        semester: null,
+        date_first_schedulable: spec.firstSchedulable ?? daysFromNow(-60),
+        date_last_schedulable: spec.lastSchedulable ?? daysFromNow(-30),
+        date_first_eligible: '2020-01-01',
+        date_last_eligible: '2020-02-01',
+        date_grades_available: spec.gradesAvailable ?? daysFromNow(-20),
+        passing_score: spec.passingScore ?? 0.5,
+        authorized: false,
+      })
+      .returning('id');
     return id;
   };
 
   const addCourse: TestWorld['addCourse'] = async ({ exam = false, title, programId: inProgram } = {}) => {
-    const [{ id }] = await db('courses_course').insert({
-      program_id: inProgram ?? programId, position_in_program: position++, edx_key: null, title: title ?? unique('Course '),
-      should_display_progress: true,
-    }).returning('id');
+    const [{ id }] = await db('courses_course')
+      .insert({
+        program_id: inProgram ?? programId,
+        position_in_program: position++,
+        edx_key: null,
+        title: title ?? unique('Course '),
+        should_display_progress: true,
+      })
+      .returning('id');
     if (exam) await addExamRun(id);
     return id;
   };
 
   const addExamGrade: TestWorld['addExamGrade'] = async (userId, courseId, examRunId, { score, passed = score >= 50 }) => {
     const at = new Date();
-    const [{ id }] = await db('grades_proctoredexamgrade').insert({
-      created_on: at, updated_on: at, user_id: userId, course_id: courseId, exam_run_id: examRunId, exam_date: at,
-      passing_score: 50, score, grade: passed ? 'pass' : 'fail', client_authorization_id: null,
-      row_data: JSON.stringify({ score: String(score) }), passed, percentage_grade: score / 100,
-    }).returning('id');
+    const [{ id }] = await db('grades_proctoredexamgrade')
+      .insert({
+        created_on: at,
+        updated_on: at,
+        user_id: userId,
+        course_id: courseId,
+        exam_run_id: examRunId,
+        exam_date: at,
+        passing_score: 50,
+        score,
+        grade: passed ? 'pass' : 'fail',
+        client_authorization_id: null,
+        row_data: JSON.stringify({ score: String(score) }),
+        passed,
+        percentage_grade: score / 100,
+      })
+      .returning('id');
     return id;
   };
 
   const addElectivesSet: TestWorld['addElectivesSet'] = async (inProgram, requiredNumber, courseIds) => {
-    const [{ id }] = await db('courses_electivesset').insert({ program_id: inProgram, required_number: requiredNumber, title: unique('Electives ') }).returning('id');
+    const [{ id }] = await db('courses_electivesset')
+      .insert({ program_id: inProgram, required_number: requiredNumber, title: unique('Electives ') })
+      .returning('id');
     for (const courseId of courseIds) await db('courses_electivecourse').insert({ course_id: courseId, electives_set_id: id });
     return id;
   };
@@ -185,12 +237,19 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
   const addRun: TestWorld['addRun'] = async (spec = {}) => {
     const backend = spec.backend ?? 'edxorg';
     const key = spec.key ?? `course-v1:${backend === 'edxorg' ? 'MITx' : 'MITxT'}+${unique('C')}+1T2024`;
-    const courseId = spec.noCourse ? null : spec.courseId ?? (await addCourse({ exam: spec.exam }));
-    const [{ id }] = await db('courses_courserun').insert({
-      title: `Run ${key}`, edx_course_key: key, course_id: courseId, courseware_backend: backend, is_discontinued: false,
-      start_date: spec.startDate === undefined ? new Date('2024-01-10T00:00:00Z') : spec.startDate, end_date: new Date('2024-05-10T00:00:00Z'),
-      freeze_grade_date: spec.freezeDate === undefined ? daysFromNow(-7) : spec.freezeDate,
-    }).returning('id');
+    const courseId = spec.noCourse ? null : (spec.courseId ?? (await addCourse({ exam: spec.exam })));
+    const [{ id }] = await db('courses_courserun')
+      .insert({
+        title: `Run ${key}`,
+        edx_course_key: key,
+        course_id: courseId,
+        courseware_backend: backend,
+        is_discontinued: false,
+        start_date: spec.startDate === undefined ? new Date('2024-01-10T00:00:00Z') : spec.startDate,
+        end_date: new Date('2024-05-10T00:00:00Z'),
+        freeze_grade_date: spec.freezeDate === undefined ? daysFromNow(-7) : spec.freezeDate,
+      })
+      .returning('id');
     world[backend].addCourse(key);
     return { id, key, backend, courseId };
   };
@@ -233,21 +292,45 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
     const accessToken = `${uid}-access-${unique('t')}-token`;
     const refreshToken = `${uid}-refresh-token`;
     const at = new Date();
-    const [{ id }] = await db('auth_user').insert({
-      password: '!', is_superuser: false, username, first_name: '', last_name: '', email: `${username}@example.com`,
-      is_staff: false, is_active: spec.active ?? true, date_joined: at,
-    }).returning('id');
+    const [{ id }] = await db('auth_user')
+      .insert({
+        password: '!',
+        is_superuser: false,
+        username,
+        first_name: '',
+        last_name: '',
+        email: `${username}@example.com`,
+        is_staff: false,
+        is_active: spec.active ?? true,
+        date_joined: at,
+      })
+      .returning('id');
     if (spec.profile) await db('profiles_profile').insert({ user_id: id, fake_user: false });
     const sim = world[run.backend];
     sim.addUser({ username: uid, accessToken, accessTokenExpiresAtMs: Date.now() + DAY, refreshToken });
     if (spec.linked !== false) {
       const token = spec.token ?? 'fresh';
-      const extraData: Record<string, unknown> = token === 'none' ? { refresh_token: refreshToken }
-        : token === 'needs-refresh' ? { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer' }
-          : { access_token: accessToken, refresh_token: refreshToken, expires_in: 86_400, token_type: 'Bearer', scope: 'read write',
-            auth_time: Math.floor(at.getTime() / 1000), updated_at: at.getTime() / 1000 };
+      const extraData: Record<string, unknown> =
+        token === 'none'
+          ? { refresh_token: refreshToken }
+          : token === 'needs-refresh'
+            ? { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer' }
+            : {
+                access_token: accessToken,
+                refresh_token: refreshToken,
+                expires_in: 86_400,
+                token_type: 'Bearer',
+                scope: 'read write',
+                auth_time: Math.floor(at.getTime() / 1000),
+                updated_at: at.getTime() / 1000,
+              };
       await db('social_auth_usersocialauth').insert({
-        user_id: id, provider: run.backend, uid, extra_data: JSON.stringify(extraData), created: at, modified: at,
+        user_id: id,
+        provider: run.backend,
+        uid,
+        extra_data: JSON.stringify(extraData),
+        created: at,
+        modified: at,
       });
     }
     const learner = { id, username, uid, accessToken, refreshToken };
@@ -273,9 +356,23 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
   };
 
   return {
-    db, redis, world, sims, programId, settings,
+    db,
+    redis,
+    world,
+    sims,
+    programId,
+    settings,
     ctx: (overrides = {}) => ({ db, redis, edx: settings, operator: 'test-operator', ...overrides }),
-    addCourse, addProgram, addExamRun, addExamGrade, addElectivesSet, addRun, addLearner, enrollLearner, addLearners, resetSimulators,
+    addCourse,
+    addProgram,
+    addExamRun,
+    addExamGrade,
+    addElectivesSet,
+    addRun,
+    addLearner,
+    enrollLearner,
+    addLearners,
+    resetSimulators,
     async close() {
       await Promise.all([edxorg.close(), mitxonline.close()]);
     },
@@ -284,13 +381,19 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
 
 /** The OpsError a promise rejects with (fails the test when it resolves or throws something else). */
 export async function opsErrorOf(promise: Promise<unknown>): Promise<OpsError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!(error instanceof OpsError)) {
-    throw new Error(`expected an OpsError, got ${error === null ? 'success' : String((error as Error)?.stack ?? error)}`);
+    throw new Error(
+      `expected an OpsError, got ${error === null ? 'success' : error instanceof Error ? error.stack : JSON.stringify(error)}`,
+    );
   }
   return error;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw rows, asserted column by column in the tests
 export async function finalGradesOf(db: Knex, runId: number): Promise<Array<Record<string, any>>> {
   return db('grades_finalgrade').where('course_run_id', runId).orderBy('id');
 }
@@ -305,12 +408,24 @@ export async function failedListOf(redis: Redis, key: string): Promise<string[]>
 }
 
 /** Inserts a FinalGrade as MicroMasters (or a test) would, every NOT NULL column given. */
-export async function insertFinalGrade(db: Knex, userId: number, runId: number,
-  values: { grade: number; passed: boolean; status: 'pending' | 'complete'; paid?: boolean; at?: Date | string }): Promise<number> {
+export async function insertFinalGrade(
+  db: Knex,
+  userId: number,
+  runId: number,
+  values: { grade: number; passed: boolean; status: 'pending' | 'complete'; paid?: boolean; at?: Date | string },
+): Promise<number> {
   const at = values.at ?? new Date();
-  const [{ id }] = await db('grades_finalgrade').insert({
-    user_id: userId, course_run_id: runId, grade: values.grade, passed: values.passed, status: values.status,
-    course_run_paid_on_edx: values.paid ?? false, created_on: at, updated_on: at,
-  }).returning('id');
+  const [{ id }] = await db('grades_finalgrade')
+    .insert({
+      user_id: userId,
+      course_run_id: runId,
+      grade: values.grade,
+      passed: values.passed,
+      status: values.status,
+      course_run_paid_on_edx: values.paid ?? false,
+      created_on: at,
+      updated_on: at,
+    })
+    .returning('id');
   return id;
 }

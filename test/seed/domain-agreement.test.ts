@@ -20,7 +20,8 @@ describe('seeded FinalGrades and the domain computation (spec 2.4)', () => {
       const computed = computeFinalGrade(runs.get(f.course_run_id)!, await loadCachedGradeData(db, f.user_id, f.course_run_id));
       const same = computed.grade === f.grade && computed.passed === f.passed && computed.paidOnEdx === f.course_run_paid_on_edx;
       if (!same) disagreeing.push(f.username);
-      if (computed.grade === f.grade) expect({ passed: f.passed, paid: f.course_run_paid_on_edx }).toEqual({ passed: computed.passed, paid: computed.paidOnEdx });
+      if (computed.grade === f.grade)
+        expect({ passed: f.passed, paid: f.course_run_paid_on_edx }).toEqual({ passed: computed.passed, paid: computed.paidOnEdx });
     }
     expect(disagreeing).toEqual(expect.arrayContaining(['dave', 'erin']));
     expect(disagreeing.length).toBeLessThanOrEqual(finals.length * 0.05);

@@ -32,7 +32,11 @@ describe('cached edX payloads', () => {
     const [ref] = sample('user_enrollments');
     const details = ref.course_details as Json;
     const rows = await cached('dashboard_cachedenrollment');
-    expect(rows.length).toBe(await db('dashboard_cachedenrollment').count('* as n').then((r) => Number(r[0].n)));
+    expect(rows.length).toBe(
+      await db('dashboard_cachedenrollment')
+        .count('* as n')
+        .then((r) => Number(r[0].n)),
+    );
     for (const { data, key, uid } of rows) {
       expect(keys(data)).toEqual(keys(ref));
       expect(keys(data.course_details)).toEqual(keys(details));

@@ -48,7 +48,9 @@ describe('the catalogue', () => {
   });
 
   it('has several runs per course with realistic, unique course keys on both backends', async () => {
-    expect(await num('SELECT min(n) AS n FROM (SELECT count(*) AS n FROM courses_courserun GROUP BY course_id) t')).toBeGreaterThanOrEqual(3);
+    expect(await num('SELECT min(n) AS n FROM (SELECT count(*) AS n FROM courses_courserun GROUP BY course_id) t')).toBeGreaterThanOrEqual(
+      3,
+    );
     const runs = await db('courses_courserun').select('edx_course_key', 'courseware_backend');
     for (const r of runs) expect(r.edx_course_key).toMatch(/^course-v1:MITxT?\+[A-Za-z0-9.]+\+[123]T20\d\d$/);
     expect(new Set(runs.map((r) => r.edx_course_key)).size).toBe(runs.length);
@@ -60,7 +62,9 @@ describe('the catalogue', () => {
   it('has freeze dates in the past, in the future and missing, including an ended run without one', async () => {
     expect(await num('SELECT count(*) AS n FROM courses_courserun WHERE freeze_grade_date < now()')).toBeGreaterThan(0);
     expect(await num('SELECT count(*) AS n FROM courses_courserun WHERE freeze_grade_date > now()')).toBeGreaterThan(0);
-    expect(await num('SELECT count(*) AS n FROM courses_courserun WHERE freeze_grade_date IS NULL AND end_date < now()')).toBeGreaterThan(0);
+    expect(await num('SELECT count(*) AS n FROM courses_courserun WHERE freeze_grade_date IS NULL AND end_date < now()')).toBeGreaterThan(
+      0,
+    );
     const highlighted = await db('courses_courserun').where({ edx_course_key: summary.highlights.missingFreezeDateRun }).first();
     expect(highlighted.freeze_grade_date).toBeNull();
   });
@@ -82,19 +86,26 @@ describe('the catalogue', () => {
     expect(run.freeze_grade_date.getTime()).toBeLessThan(Date.now());
     expect(await db('grades_courserungradingstatus').where({ course_run_id: run.id }).first()).toBeUndefined();
     // spec 2.2: enrollment ∩ current grade − complete FinalGrade.
-    const candidates = await num(`
+    const candidates = await num(
+      `
       SELECT count(*) AS n FROM dashboard_cachedenrollment e
       JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
       WHERE e.course_run_id = ? AND NOT EXISTS (SELECT 1 FROM grades_finalgrade f
-        WHERE f.user_id = e.user_id AND f.course_run_id = e.course_run_id AND f.status = 'complete')`, [run.id]);
+        WHERE f.user_id = e.user_id AND f.course_run_id = e.course_run_id AND f.status = 'complete')`,
+      [run.id],
+    );
     expect(candidates).toBeGreaterThanOrEqual(5);
   });
 
   it('has exam runs with released and unreleased grades, passing scores on 0–100 and one on 0.5', async () => {
-    expect(await num(`SELECT count(DISTINCT e.id) AS n FROM exams_examrun e JOIN grades_proctoredexamgrade g ON g.exam_run_id = e.id
-                      WHERE e.date_grades_available < now()`)).toBeGreaterThan(0);
-    expect(await num(`SELECT count(DISTINCT e.id) AS n FROM exams_examrun e JOIN grades_proctoredexamgrade g ON g.exam_run_id = e.id
-                      WHERE e.date_grades_available > now()`)).toBeGreaterThan(0);
+    expect(
+      await num(`SELECT count(DISTINCT e.id) AS n FROM exams_examrun e JOIN grades_proctoredexamgrade g ON g.exam_run_id = e.id
+                      WHERE e.date_grades_available < now()`),
+    ).toBeGreaterThan(0);
+    expect(
+      await num(`SELECT count(DISTINCT e.id) AS n FROM exams_examrun e JOIN grades_proctoredexamgrade g ON g.exam_run_id = e.id
+                      WHERE e.date_grades_available > now()`),
+    ).toBeGreaterThan(0);
     const scores = await db('exams_examrun').pluck('passing_score');
     expect(scores.filter((s: number) => s === 0.5)).toHaveLength(1);
     expect(scores.filter((s: number) => s === 60).length).toBe(scores.length - 1);
@@ -113,7 +124,9 @@ describe('learners', () => {
   });
 
   it('links edX / MITx Online accounts whose uid is a remote username, not the MicroMasters one', async () => {
-    expect(await num(`SELECT count(*) AS n FROM social_auth_usersocialauth s JOIN auth_user u ON u.id = s.user_id WHERE s.uid = u.username`)).toBe(0);
+    expect(
+      await num(`SELECT count(*) AS n FROM social_auth_usersocialauth s JOIN auth_user u ON u.id = s.user_id WHERE s.uid = u.username`),
+    ).toBe(0);
     const providers = await db('social_auth_usersocialauth').distinct().pluck('provider');
     expect(providers.sort()).toEqual(['edxorg', 'mitxonline']);
     const tokens = await db('social_auth_usersocialauth').select('extra_data');
@@ -124,8 +137,10 @@ describe('learners', () => {
 
   it('has valid, expired-but-refreshable and revoked tokens', async () => {
     const seededAt = new Date(summary.now).getTime() / 1000;
-    const edx = (await db('social_auth_usersocialauth').where({ provider: 'edxorg' }).select('user_id', 'extra_data'))
-      .map((r) => ({ user: r.user_id as number, data: r.extra_data as { refresh_token: string; updated_at: number; expires_in: number } }));
+    const edx = (await db('social_auth_usersocialauth').where({ provider: 'edxorg' }).select('user_id', 'extra_data')).map((r) => ({
+      user: r.user_id as number,
+      data: r.extra_data as { refresh_token: string; updated_at: number; expires_in: number },
+    }));
     const revoked = edx.filter((r) => r.data.refresh_token.startsWith('revoked-'));
     // spec E13: refreshed once now − updated_at ≥ expires_in − 5 min.
     const stale = edx.filter((r) => seededAt - r.data.updated_at >= r.data.expires_in - 300);
@@ -141,27 +156,36 @@ describe('learners', () => {
         this.on('g.user_id', 'e.user_id').andOn('g.course_run_id', 'e.course_run_id');
       })
       .join('courses_courserun as r', 'r.id', 'e.course_run_id')
-      .whereNull('g.id').where('r.start_date', '<', db.fn.now()).distinct().pluck('e.user_id');
+      .whereNull('g.id')
+      .where('r.start_date', '<', db.fn.now())
+      .distinct()
+      .pluck('e.user_id');
     expect(users).toContain(await userId('carol'));
     expect(users.length).toBeGreaterThanOrEqual(2);
   });
 
   it('has dave, relinked: his complete FinalGrade differs from the cached current grade', async () => {
-    const [row] = await rows<{ grade: number; passed: boolean; status: string; data: { percent: number; passed: boolean } }>(`
+    const [row] = await rows<{ grade: number; passed: boolean; status: string; data: { percent: number; passed: boolean } }>(
+      `
       SELECT f.grade, f.passed, f.status, g.data FROM grades_finalgrade f
       JOIN dashboard_cachedcurrentgrade g ON g.user_id = f.user_id AND g.course_run_id = f.course_run_id
-      WHERE f.user_id = ?`, [await userId('dave')]);
+      WHERE f.user_id = ?`,
+      [await userId('dave')],
+    );
     expect(row.status).toBe('complete');
     expect(row.grade).not.toBe(row.data.percent);
     expect(row.passed).not.toBe(row.data.passed);
   });
 
   it('has erin, a conflict: a pending FinalGrade that differs from the cached grade in the freezable run', async () => {
-    const [row] = await rows<{ grade: number; status: string; key: string; data: { percent: number } }>(`
+    const [row] = await rows<{ grade: number; status: string; key: string; data: { percent: number } }>(
+      `
       SELECT f.grade, f.status, r.edx_course_key AS key, g.data FROM grades_finalgrade f
       JOIN courses_courserun r ON r.id = f.course_run_id
       JOIN dashboard_cachedcurrentgrade g ON g.user_id = f.user_id AND g.course_run_id = f.course_run_id
-      WHERE f.user_id = ?`, [await userId('erin')]);
+      WHERE f.user_id = ?`,
+      [await userId('erin')],
+    );
     expect(row).toMatchObject({ status: 'pending', key: summary.highlights.freezableRun });
     expect(row.grade).not.toBe(row.data.percent);
   });
@@ -192,17 +216,28 @@ describe('learners', () => {
 
   it('has course certificates and program certificates for learners who completed a program', async () => {
     expect(await num('SELECT count(*) AS n FROM grades_micromasterscoursecertificate')).toBeGreaterThan(0);
-    const certified = await db('grades_micromastersprogramcertificate as c').join('auth_user as u', 'u.id', 'c.user_id').pluck('u.username');
+    const certified = await db('grades_micromastersprogramcertificate as c')
+      .join('auth_user as u', 'u.id', 'c.user_id')
+      .pluck('u.username');
     expect(certified.sort()).toEqual(expect.arrayContaining(['frank', 'grace']));
     for (const hash of await db('grades_micromastersprogramcertificate').pluck('hash')) expect(hash).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('moves the id sequences past the seeded ids', async () => {
     const id = await inRolledBackTransaction(db, async (trx) => {
-      const [row] = await trx('auth_user').insert({
-        password: '!', is_superuser: false, username: 'after-seed', first_name: '', last_name: '', email: 'a@example.com',
-        is_staff: false, is_active: true, date_joined: new Date().toISOString(),
-      }).returning('id');
+      const [row] = await trx('auth_user')
+        .insert({
+          password: '!',
+          is_superuser: false,
+          username: 'after-seed',
+          first_name: '',
+          last_name: '',
+          email: 'a@example.com',
+          is_staff: false,
+          is_active: true,
+          date_joined: new Date().toISOString(),
+        })
+        .returning('id');
       return row.id as number;
     });
     expect(id).toBe(61);

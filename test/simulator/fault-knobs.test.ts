@@ -12,12 +12,23 @@ beforeAll(async () => {
   const w = world.edxorg;
   w.addCourse(KEY);
   for (const name of ['alice', 'bob', 'carol']) {
-    w.addUser({ username: name, accessToken: `token-${name}`, accessTokenExpiresAtMs: Date.now() + 3_600_000, refreshToken: `refresh-${name}` });
+    w.addUser({
+      username: name,
+      accessToken: `token-${name}`,
+      accessTokenExpiresAtMs: Date.now() + 3_600_000,
+      refreshToken: `refresh-${name}`,
+    });
     w.enroll(name, KEY);
     w.setGrade(name, KEY, { percent: 0.8, passed: true });
   }
   w.addUser({ username: 'expired', accessToken: 'token-expired', accessTokenExpiresAtMs: 0, refreshToken: 'refresh-expired' });
-  w.addUser({ username: 'gone', accessToken: 'token-gone', accessTokenExpiresAtMs: Date.now() + 3_600_000, refreshToken: 'revoked-gone', revoked: true });
+  w.addUser({
+    username: 'gone',
+    accessToken: 'token-gone',
+    accessTokenExpiresAtMs: Date.now() + 3_600_000,
+    refreshToken: 'revoked-gone',
+    revoked: true,
+  });
   sim = await startSimulator({ world, provider: 'edxorg' });
 });
 afterAll(() => sim.close());
@@ -28,22 +39,29 @@ beforeEach(() => {
   sim.stats.reset();
 });
 
-const grade = (user: string) => fetch(new URL(`/api/grades/v1/courses/${KEY}/?username=${user}`, sim.baseUrl), { headers: { Authorization: `Bearer token-${user}` } });
-const enrollments = (user: string) => fetch(new URL('/api/enrollment/v1/enrollment', sim.baseUrl), { headers: { Authorization: `Bearer token-${user}` } });
-const refresh = (refreshToken: string) => fetch(new URL('/oauth2/access_token/', sim.baseUrl), {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'id', client_secret: 's' }).toString(),
-});
+const grade = (user: string) =>
+  fetch(new URL(`/api/grades/v1/courses/${KEY}/?username=${user}`, sim.baseUrl), { headers: { Authorization: `Bearer token-${user}` } });
+const enrollments = (user: string) =>
+  fetch(new URL('/api/enrollment/v1/enrollment', sim.baseUrl), { headers: { Authorization: `Bearer token-${user}` } });
+const refresh = (refreshToken: string) =>
+  fetch(new URL('/oauth2/access_token/', sim.baseUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'id', client_secret: 's' }).toString(),
+  });
 
 describe('simulator answers', () => {
   it('refuses unknown and expired tokens with 401 and answers 404 for a missing certificate or an unenrolled course', async () => {
     const unknown = await fetch(new URL('/api/enrollment/v1/enrollment', sim.baseUrl), { headers: { Authorization: 'Bearer nope' } });
     expect(unknown.status).toBe(401);
     expect((await enrollments('expired')).status).toBe(401);
-    const noCertificate = await fetch(new URL(`/api/certificates/v0/certificates/alice/courses/${KEY}/`, sim.baseUrl), { headers: { Authorization: 'Bearer token-alice' } });
+    const noCertificate = await fetch(new URL(`/api/certificates/v0/certificates/alice/courses/${KEY}/`, sim.baseUrl), {
+      headers: { Authorization: 'Bearer token-alice' },
+    });
     expect(noCertificate.status).toBe(404);
-    const unenrolled = await fetch(new URL('/api/grades/v1/courses/course-v1:MITx+Y+1T2020/?username=alice', sim.baseUrl), { headers: { Authorization: 'Bearer token-alice' } });
+    const unenrolled = await fetch(new URL('/api/grades/v1/courses/course-v1:MITx+Y+1T2020/?username=alice', sim.baseUrl), {
+      headers: { Authorization: 'Bearer token-alice' },
+    });
     expect(unenrolled.status).toBe(404);
   });
 
@@ -53,7 +71,9 @@ describe('simulator answers', () => {
     const body = await res.json();
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 36000, refresh_token: 'refresh-expired' });
     expect(body.access_token).toMatch(/^[0-9a-f]{40}$/);
-    const ok = await fetch(new URL('/api/enrollment/v1/enrollment', sim.baseUrl), { headers: { Authorization: `Bearer ${body.access_token}` } });
+    const ok = await fetch(new URL('/api/enrollment/v1/enrollment', sim.baseUrl), {
+      headers: { Authorization: `Bearer ${body.access_token}` },
+    });
     expect(ok.status).toBe(200);
     expect((await refresh('revoked-gone')).status).toBe(401);
     expect((await enrollments('gone')).status).toBe(401);
@@ -64,7 +84,9 @@ describe('simulator answers', () => {
 describe('fault knobs', () => {
   it('errorRate 1 answers every call with 500, token refresh included', async () => {
     sim.knobs.errorRate = 1;
-    const statuses = await Promise.all([grade('alice'), enrollments('bob'), refresh('refresh-carol'), grade('carol')].map(async (p) => (await p).status));
+    const statuses = await Promise.all(
+      [grade('alice'), enrollments('bob'), refresh('refresh-carol'), grade('carol')].map(async (p) => (await p).status),
+    );
     expect(statuses).toEqual([500, 500, 500, 500]);
     expect(sim.stats.byStatus['500']).toBe(4);
   });
@@ -88,9 +110,12 @@ describe('fault knobs', () => {
     sim.knobs.faults.set('alice', 500).set('bob', 401).set('carol', 'timeout');
     expect((await grade('alice')).status).toBe(500);
     expect((await grade('bob')).status).toBe(401);
-    await expect(fetch(new URL(`/api/grades/v1/courses/${KEY}/?username=carol`, sim.baseUrl), {
-      headers: { Authorization: 'Bearer token-carol' }, signal: AbortSignal.timeout(200),
-    })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(
+      fetch(new URL(`/api/grades/v1/courses/${KEY}/?username=carol`, sim.baseUrl), {
+        headers: { Authorization: 'Bearer token-carol' },
+        signal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(sim.stats.byStatus.timeout).toBe(1);
   });
 
@@ -123,7 +148,9 @@ describe('closing', () => {
     const world = createWorld();
     world.mitxonline.addUser({ username: 'zed', accessToken: 'tz', accessTokenExpiresAtMs: Date.now() + 60_000 });
     const other = await startSimulator({ world, provider: 'mitxonline', knobs: { timeoutRate: 1 } });
-    const pending = fetch(new URL('/api/enrollment/v1/enrollment', other.baseUrl), { headers: { Authorization: 'Bearer tz' } }).catch((e: Error) => e);
+    const pending = fetch(new URL('/api/enrollment/v1/enrollment', other.baseUrl), { headers: { Authorization: 'Bearer tz' } }).catch(
+      (e: Error) => e,
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = Date.now();
     await other.close();

@@ -18,12 +18,41 @@ beforeAll(async () => {
   const ann = await insertUser(db, 'ann');
   await insertSocialAuth(db, ann, 'edxorg', 'ann-edx', freshToken('ann-edx-token', 'ann-edx-refresh'));
   // MITx Online rows carry no updated_at (spec 1.2); auth_time alone dates the token.
-  await insertSocialAuth(db, ann, 'mitxonline', 'ann-mitx', { access_token: 'ann-mitx-token', refresh_token: 'ann-mitx-refresh', expires_in: 36000, auth_time: Math.floor(Date.now() / 1000) });
+  await insertSocialAuth(db, ann, 'mitxonline', 'ann-mitx', {
+    access_token: 'ann-mitx-token',
+    refresh_token: 'ann-mitx-refresh',
+    expires_in: 36000,
+    auth_time: Math.floor(Date.now() / 1000),
+  });
   await insertCached(db, 'dashboard_cachedenrollment', ann, edxRun, enrollmentData(EDX_KEY, 'ann-edx', 'verified'));
-  await insertCached(db, 'dashboard_cachedcertificate', ann, edxRun, { username: 'ann-edx', course_id: EDX_KEY, certificate_type: 'verified', status: 'downloadable', download_url: 'https://x/c.pdf', grade: '0.91', created: '2020-06-01T00:00:00Z', modified: '2020-06-02T00:00:00Z', is_passing: true });
-  await insertCached(db, 'dashboard_cachedcurrentgrade', ann, edxRun, { course_id: EDX_KEY, username: 'ann-edx', email: 'ann@example.com', passed: true, percent: 0.91, letter_grade: 'Pass' });
+  await insertCached(db, 'dashboard_cachedcertificate', ann, edxRun, {
+    username: 'ann-edx',
+    course_id: EDX_KEY,
+    certificate_type: 'verified',
+    status: 'downloadable',
+    download_url: 'https://x/c.pdf',
+    grade: '0.91',
+    created: '2020-06-01T00:00:00Z',
+    modified: '2020-06-02T00:00:00Z',
+    is_passing: true,
+  });
+  await insertCached(db, 'dashboard_cachedcurrentgrade', ann, edxRun, {
+    course_id: EDX_KEY,
+    username: 'ann-edx',
+    email: 'ann@example.com',
+    passed: true,
+    percent: 0.91,
+    letter_grade: 'Pass',
+  });
   await insertCached(db, 'dashboard_cachedenrollment', ann, mitxRun, enrollmentData(MITX_KEY, 'ann-mitx', 'audit'));
-  await insertCached(db, 'dashboard_cachedcurrentgrade', ann, mitxRun, { course_id: MITX_KEY, username: 'ann-mitx', email: 'ann@example.com', passed: null, percent: '', letter_grade: null });
+  await insertCached(db, 'dashboard_cachedcurrentgrade', ann, mitxRun, {
+    course_id: MITX_KEY,
+    username: 'ann-mitx',
+    email: 'ann@example.com',
+    passed: null,
+    percent: '',
+    letter_grade: null,
+  });
   const old = await insertUser(db, 'old');
   await insertSocialAuth(db, old, 'edxorg', 'old-edx', { access_token: 'old-edx-token', refresh_token: 'old-edx-refresh' });
   const gone = await insertUser(db, 'gone');
@@ -34,7 +63,11 @@ describe('loadWorldFromDatabase', () => {
   it('puts each cached row on its backend under the remote username', async () => {
     const world = await loadWorldFromDatabase(db, { batchSize: 2 });
     expect(world.edxorg.enrollments.get('ann-edx')?.get(EDX_KEY)).toMatchObject({ mode: 'verified', isActive: true });
-    expect(world.edxorg.certificates.get('ann-edx')?.get(EDX_KEY)).toMatchObject({ certificateType: 'verified', grade: '0.91', isPassing: true });
+    expect(world.edxorg.certificates.get('ann-edx')?.get(EDX_KEY)).toMatchObject({
+      certificateType: 'verified',
+      grade: '0.91',
+      isPassing: true,
+    });
     expect(world.edxorg.grades.get('ann-edx')?.get(EDX_KEY)).toMatchObject({ percent: 0.91, passed: true });
     expect(world.mitxonline.enrollments.get('ann-mitx')?.get(MITX_KEY)).toMatchObject({ mode: 'audit' });
     // Odd values survive so spec E12 can be demonstrated.
@@ -57,19 +90,29 @@ describe('loadWorldFromDatabase', () => {
 
 describe('startEmbeddedSimulators', () => {
   const sims: Array<{ close(): Promise<void> }> = [];
-  afterAll(async () => { for (const s of sims) await s.close(); });
+  afterAll(async () => {
+    for (const s of sims) await s.close();
+  });
 
   it('serves each backend on its own listener from the database', async () => {
     const embedded = await startEmbeddedSimulators(db);
     sims.push(embedded);
     expect(embedded.urls.edxorg).not.toBe(embedded.urls.mitxonline);
-    const edx = await fetch(new URL(`/api/grades/v1/courses/${EDX_KEY}/?username=ann-edx`, embedded.urls.edxorg), { headers: { Authorization: 'Bearer ann-edx-token' } });
-    expect(await edx.json()).toEqual([{ course_id: EDX_KEY, email: 'ann@example.com', passed: true, percent: 0.91, letter_grade: 'Pass', username: 'ann-edx' }]);
-    const mitx = await fetch(new URL('/api/enrollment/v1/enrollment', embedded.urls.mitxonline), { headers: { Authorization: 'Bearer ann-mitx-token' } });
+    const edx = await fetch(new URL(`/api/grades/v1/courses/${EDX_KEY}/?username=ann-edx`, embedded.urls.edxorg), {
+      headers: { Authorization: 'Bearer ann-edx-token' },
+    });
+    expect(await edx.json()).toEqual([
+      { course_id: EDX_KEY, email: 'ann@example.com', passed: true, percent: 0.91, letter_grade: 'Pass', username: 'ann-edx' },
+    ]);
+    const mitx = await fetch(new URL('/api/enrollment/v1/enrollment', embedded.urls.mitxonline), {
+      headers: { Authorization: 'Bearer ann-mitx-token' },
+    });
     const list = await mitx.json();
     expect(list.map((e: { course_details: { course_id: string } }) => e.course_details.course_id)).toEqual([MITX_KEY]);
     // The edX token means nothing to MITx Online.
-    const cross = await fetch(new URL('/api/enrollment/v1/enrollment', embedded.urls.mitxonline), { headers: { Authorization: 'Bearer ann-edx-token' } });
+    const cross = await fetch(new URL('/api/enrollment/v1/enrollment', embedded.urls.mitxonline), {
+      headers: { Authorization: 'Bearer ann-edx-token' },
+    });
     expect(cross.status).toBe(401);
   });
 });

@@ -5,7 +5,8 @@ import { createWorld, startSimulator, type RunningSimulator } from '../../src/si
 // The simulator must answer with the shapes of the real APIs, or the client is tested against
 // something edX never sends.
 
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/edx-samples/${name}.json`, import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
+const sample = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../fixtures/edx-samples/${name}.json`, import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
 
 const typeOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
@@ -17,7 +18,8 @@ function shape(objects: unknown[], prefix = ''): Map<string, Set<string>> {
       const path = `${prefix}${key}`;
       if (!out.has(path)) out.set(path, new Set());
       out.get(path)!.add(typeOf(value));
-      const nested = typeOf(value) === 'object' ? [value] : typeOf(value) === 'array' ? (value as unknown[]).filter((v) => typeOf(v) === 'object') : [];
+      const nested =
+        typeOf(value) === 'object' ? [value] : typeOf(value) === 'array' ? (value as unknown[]).filter((v) => typeOf(v) === 'object') : [];
       for (const [p, types] of shape(nested, `${path}.`)) {
         if (!out.has(p)) out.set(p, new Set());
         for (const t of types) out.get(p)!.add(t);
@@ -44,11 +46,28 @@ const keys = ['course-v1:edX+DemoX+Demo_Course', 'course-v1:MITx+8.MechCX+2014_T
 beforeAll(async () => {
   const world = createWorld();
   const w = world.edxorg;
-  for (const key of keys) w.addCourse(key, { courseStart: '2013-02-05T05:00:00Z', courseEnd: '2015-05-10T23:59:00Z', enrollmentStart: null, enrollmentEnd: '2015-05-10T23:58:00Z' });
-  w.addUser({ username: 'staff', email: 'staff@example.com', accessToken: token, accessTokenExpiresAtMs: Date.now() + 3_600_000, refreshToken: 'r-staff' });
+  for (const key of keys)
+    w.addCourse(key, {
+      courseStart: '2013-02-05T05:00:00Z',
+      courseEnd: '2015-05-10T23:59:00Z',
+      enrollmentStart: null,
+      enrollmentEnd: '2015-05-10T23:58:00Z',
+    });
+  w.addUser({
+    username: 'staff',
+    email: 'staff@example.com',
+    accessToken: token,
+    accessTokenExpiresAtMs: Date.now() + 3_600_000,
+    refreshToken: 'r-staff',
+  });
   w.enroll('staff', keys[0], { mode: 'verified' });
   w.enroll('staff', keys[1], { mode: 'audit' });
-  w.setCertificate('staff', keys[0], { certificateType: 'verified', status: 'downloadable', grade: '0.98', downloadUrl: 'http://www.example.com/demo.pdf' });
+  w.setCertificate('staff', keys[0], {
+    certificateType: 'verified',
+    status: 'downloadable',
+    grade: '0.98',
+    downloadUrl: 'http://www.example.com/demo.pdf',
+  });
   w.setCertificate('staff', keys[1], { certificateType: 'honor', status: 'downloadable', grade: '0.88' });
   w.setGrade('staff', keys[0], { percent: 0.77, passed: true, letterGrade: 'Pass' });
   w.setGrade('staff', keys[1], { percent: 0.03, passed: false, letterGrade: null });
@@ -78,7 +97,10 @@ describe('simulated edX payloads', () => {
   it('current grades are one-element arrays with the keys and types of the grades API', async () => {
     const body = await Promise.all(keys.map((key) => get(`/api/grades/v1/courses/${key}/?username=staff`)));
     for (const list of body) expect(list).toHaveLength(1);
-    expectSameShape(body.map((list) => list[0]), sample('current_grades'));
+    expectSameShape(
+      body.map((list) => list[0]),
+      sample('current_grades'),
+    );
     expect(body[0][0]).toMatchObject({ course_id: keys[0], username: 'staff', email: 'staff@example.com', percent: 0.77, passed: true });
   });
 });

@@ -4,10 +4,20 @@ import type { Db } from '../db.js';
 // whose protection rules would make every audited FinalGrade impossible to revert.
 
 export type AuditAction =
-  | 'freeze-user' | 'freeze-started' | 'freeze-finished' | 'freeze-completed' | 'complete-freeze'
-  | 'revert-freeze' | 'restore-freeze' | 'resync' | 'seed-demo'
+  | 'freeze-user'
+  | 'freeze-started'
+  | 'freeze-finished'
+  | 'freeze-completed'
+  | 'complete-freeze'
+  | 'revert-freeze'
+  | 'restore-freeze'
+  | 'resync'
+  | 'seed-demo'
   // spec 2.8: the side effects of a FinalGrade save, which gradeops runs itself.
-  | 'combined-final-grade' | 'program-letter' | 'exam-profile' | 'exam-authorization';
+  | 'combined-final-grade'
+  | 'program-letter'
+  | 'exam-profile'
+  | 'exam-authorization';
 
 export interface AuditEntry {
   operator: string;
@@ -70,8 +80,15 @@ export async function listAudit(db: Db, filter: { courseRunId?: number; action?:
   if (filter.limit) query.limit(filter.limit);
   const rows = await query;
   return rows.map((r: Record<string, unknown>) => ({
-    id: Number(r.id), createdOn: new Date(r.created_on as string), operator: r.operator as string, action: r.action as string,
-    courseKey: (r.course_key as string) ?? null, userId: (r.user_id as number) ?? null, username: (r.username as string) ?? null,
-    before: r.data_before, after: r.data_after, detail: r.detail,
+    id: Number(r.id),
+    createdOn: new Date(r.created_on as string),
+    operator: r.operator as string,
+    action: r.action as string,
+    courseKey: (r.course_key as string) ?? null,
+    userId: (r.user_id as number) ?? null,
+    username: (r.username as string) ?? null,
+    before: r.data_before,
+    after: r.data_after,
+    detail: r.detail,
   }));
 }

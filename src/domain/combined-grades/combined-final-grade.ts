@@ -21,13 +21,13 @@ export interface CombinedFinalGrade {
 
 export type CombinedFinalGradeOutcome =
   | {
-    outcome: 'created' | 'updated';
-    combinedFinalGrade: CombinedFinalGrade;
-    /** The grade before this update (null when created). */
-    previousGrade: number | null;
-    bestFinalGrade: { id: number; grade: number; courseRunId: number };
-    bestExamGrade: { id: number; score: number; percentageGrade: number; examRunId: number };
-  }
+      outcome: 'created' | 'updated';
+      combinedFinalGrade: CombinedFinalGrade;
+      /** The grade before this update (null when created). */
+      previousGrade: number | null;
+      bestFinalGrade: { id: number; grade: number; courseRunId: number };
+      bestExamGrade: { id: number; score: number; percentageGrade: number; examRunId: number };
+    }
   | { outcome: 'skipped'; reason: 'no-passed-final-grade' | 'no-released-passing-exam-grade' };
 
 interface Inputs {
@@ -37,15 +37,26 @@ interface Inputs {
 
 function rowToCombinedFinalGrade(r: Record<string, unknown>): CombinedFinalGrade {
   return {
-    id: r.id as number, userId: r.user_id as number, courseId: r.course_id as number, grade: Number(r.grade),
-    createdOn: new Date(r.created_on as string), updatedOn: new Date(r.updated_on as string),
+    id: r.id as number,
+    userId: r.user_id as number,
+    courseId: r.course_id as number,
+    grade: Number(r.grade),
+    createdOn: new Date(r.created_on as string),
+    updatedOn: new Date(r.updated_on as string),
   };
 }
 
 /** spec 2.15: the model's Django JSON form (FKs as ids, datetimes ISO-8601 with milliseconds and Z). */
 export function combinedFinalGradeForAudit(c: CombinedFinalGrade | null): Record<string, unknown> | null {
   if (!c) return null;
-  return { created_on: c.createdOn.toISOString(), updated_on: c.updatedOn.toISOString(), user: c.userId, course: c.courseId, grade: c.grade, id: c.id };
+  return {
+    created_on: c.createdOn.toISOString(),
+    updated_on: c.updatedOn.toISOString(),
+    user: c.userId,
+    course: c.courseId,
+    grade: c.grade,
+    id: c.id,
+  };
 }
 
 /** What the update needs, as one json value: the best final grade and the best released exam grade. */
@@ -69,13 +80,21 @@ export function combinedFinalGradeFact(userId: number, courseId: number, now: Da
  * grades_combinedfinalgradeaudit row the reference's save_and_log(None) writes (acting user NULL)
  * and gradeops' own audit row naming the operator.
  */
-export async function updateOrCreateCombinedFinalGrade(ctx: DomainContext, subject: AuditSubject, courseId: number, fact: unknown): Promise<CombinedFinalGradeOutcome> {
+export async function updateOrCreateCombinedFinalGrade(
+  ctx: DomainContext,
+  subject: AuditSubject,
+  courseId: number,
+  fact: unknown,
+): Promise<CombinedFinalGradeOutcome> {
   const inputs = (fact ?? { bestFinal: null, bestExam: null }) as Inputs;
   if (!inputs.bestFinal) return { outcome: 'skipped', reason: 'no-passed-final-grade' };
   if (!inputs.bestExam) return { outcome: 'skipped', reason: 'no-released-passing-exam-grade' };
   const bestFinalGrade = { id: inputs.bestFinal.id, grade: Number(inputs.bestFinal.grade), courseRunId: inputs.bestFinal.courseRunId };
   const bestExamGrade = {
-    id: inputs.bestExam.id, score: Number(inputs.bestExam.score), percentageGrade: Number(inputs.bestExam.percentageGrade), examRunId: inputs.bestExam.examRunId,
+    id: inputs.bestExam.id,
+    score: Number(inputs.bestExam.score),
+    percentageGrade: Number(inputs.bestExam.percentageGrade),
+    examRunId: inputs.bestExam.examRunId,
   };
   const grade = combinedGrade(bestFinalGrade.grade, bestExamGrade.score);
 
@@ -85,20 +104,33 @@ export async function updateOrCreateCombinedFinalGrade(ctx: DomainContext, subje
     const before = beforeRow ? rowToCombinedFinalGrade(beforeRow) : null;
     const [savedRow] = await trx('grades_combinedfinalgrade')
       .insert({ user_id: subject.userId, course_id: courseId, grade, created_on: now, updated_on: now })
-      .onConflict(['user_id', 'course_id']).merge(['grade', 'updated_on'])
+      .onConflict(['user_id', 'course_id'])
+      .merge(['grade', 'updated_on'])
       .returning('*');
     const saved = rowToCombinedFinalGrade(savedRow);
     // spec 1.9: no protection rules on this audit table, so gradeops writes it as the reference does (5b).
     await trx('grades_combinedfinalgradeaudit').insert({
-      created_on: now, updated_on: now, acting_user_id: null, combined_final_grade_id: saved.id,
+      created_on: now,
+      updated_on: now,
+      acting_user_id: null,
+      combined_final_grade_id: saved.id,
       data_before: before ? JSON.stringify(combinedFinalGradeForAudit(before)) : null,
       data_after: JSON.stringify(combinedFinalGradeForAudit(saved)),
     });
     await writeAudit(trx, {
-      operator: ctx.operator, action: 'combined-final-grade', ...subject,
-      before: combinedFinalGradeForAudit(before), after: combinedFinalGradeForAudit(saved),
+      operator: ctx.operator,
+      action: 'combined-final-grade',
+      ...subject,
+      before: combinedFinalGradeForAudit(before),
+      after: combinedFinalGradeForAudit(saved),
       detail: { courseId, bestFinalGrade, bestExamGrade },
     });
-    return { outcome: before ? 'updated' as const : 'created' as const, combinedFinalGrade: saved, previousGrade: before?.grade ?? null, bestFinalGrade, bestExamGrade };
+    return {
+      outcome: before ? ('updated' as const) : ('created' as const),
+      combinedFinalGrade: saved,
+      previousGrade: before?.grade ?? null,
+      bestFinalGrade,
+      bestExamGrade,
+    };
   });
 }

@@ -10,7 +10,10 @@ export function isWellFormedCourseKey(key: string): boolean {
 
 export function assertWellFormedCourseKey(key: string): void {
   if (!isWellFormedCourseKey(key)) {
-    throw new OpsError('malformed-course-key', `"${key}" is not an edX course key`,
-      'write it as course-v1:ORG+COURSE+RUN (e.g. course-v1:MITx+14.100x+3T2025); `gradeops runs` lists them');
+    throw new OpsError(
+      'malformed-course-key',
+      `"${key}" is not an edX course key`,
+      'write it as course-v1:ORG+COURSE+RUN (e.g. course-v1:MITx+14.100x+3T2025); `gradeops runs` lists them',
+    );
   }
 }

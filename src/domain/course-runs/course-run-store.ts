@@ -49,24 +49,40 @@ function baseQuery(db: Db) {
     .leftJoin('courses_course as c', 'c.id', 'r.course_id')
     .leftJoin('courses_program as p', 'p.id', 'c.program_id')
     .leftJoin('grades_courserungradingstatus as s', 's.course_run_id', 'r.id')
-    .select('r.id', 'r.title', 'r.edx_course_key', 'r.course_id', 'r.start_date', 'r.freeze_grade_date',
-      'r.courseware_backend', 'r.is_discontinued', 'c.title as course_title', 'c.program_id', 'p.title as program_title',
+    .select(
+      'r.id',
+      'r.title',
+      'r.edx_course_key',
+      'r.course_id',
+      'r.start_date',
+      'r.freeze_grade_date',
+      'r.courseware_backend',
+      'r.is_discontinued',
+      'c.title as course_title',
+      'c.program_id',
+      'p.title as program_title',
       's.status as grading_status',
-      db.raw('EXISTS (SELECT 1 FROM exams_examrun e WHERE e.course_id = r.course_id) AS course_has_exam'));
+      db.raw('EXISTS (SELECT 1 FROM exams_examrun e WHERE e.course_id = r.course_id) AS course_has_exam'),
+    );
 }
 
 export async function findCourseRunByKey(db: Db, courseKey: string): Promise<CourseRun> {
   assertWellFormedCourseKey(courseKey);
   const row = await baseQuery(db).where('r.edx_course_key', courseKey).first();
   if (!row) {
-    throw new OpsError('unknown-course-key', `no course run has the key ${courseKey}`,
-      'check the spelling (keys are case-sensitive); `gradeops runs` lists every course run');
+    throw new OpsError(
+      'unknown-course-key',
+      `no course run has the key ${courseKey}`,
+      'check the spelling (keys are case-sensitive); `gradeops runs` lists every course run',
+    );
   }
   return rowToCourseRun(row);
 }
 
 export async function listCourseRuns(db: Db): Promise<CourseRunListing[]> {
-  const rows = await baseQuery(db).whereNotNull('r.edx_course_key').orderBy([{ column: 'p.title' }, { column: 'c.position_in_program' }, { column: 'r.start_date' }, { column: 'r.id' }]);
+  const rows = await baseQuery(db)
+    .whereNotNull('r.edx_course_key')
+    .orderBy([{ column: 'p.title' }, { column: 'c.position_in_program' }, { column: 'r.start_date' }, { column: 'r.id' }]);
   return rows.map((r: Record<string, unknown>) => ({ ...rowToCourseRun(r), gradingStatus: toGradingStatus(r.grading_status) }));
 }
 

@@ -17,12 +17,14 @@ export async function ensurePendingStatus(db: Db, courseRunId: number, now: Date
   if (status === 'not_started') {
     await db('grades_courserungradingstatus')
       .insert({ course_run_id: courseRunId, status: 'pending', created_on: now, updated_on: now })
-      .onConflict('course_run_id').ignore();
+      .onConflict('course_run_id')
+      .ignore();
   }
 }
 
 export async function setStatusComplete(db: Db, courseRunId: number, now: Date): Promise<void> {
   await db('grades_courserungradingstatus')
     .insert({ course_run_id: courseRunId, status: 'complete', created_on: now, updated_on: now })
-    .onConflict('course_run_id').merge({ status: 'complete', updated_on: now });
+    .onConflict('course_run_id')
+    .merge({ status: 'complete', updated_on: now });
 }

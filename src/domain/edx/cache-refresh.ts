@@ -61,7 +61,11 @@ export interface FetchedGradeData {
  * it, so that run's cached row will be deleted (spec 3.6); a 5xx, timeout or bad answer throws.
  */
 export async function fetchUserGradeData(
-  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+  db: Db,
+  settings: EdxSettings,
+  userId: number,
+  provider: Provider,
+  options: RefreshOptions = {},
 ): Promise<FetchedGradeData> {
   const now = options.now ?? new Date();
   const inputs = await loadRefreshInputs(db, userId, provider);
@@ -74,7 +78,8 @@ export async function fetchUserGradeData(
     for (const key of courseKeys) {
       const certificate = await client.getCertificate(social.uid, key);
       // spec 1.4: only verified certificates are ever cached.
-      if (certificate && certificate.certificate_type === 'verified') certificates.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
+      if (certificate && certificate.certificate_type === 'verified')
+        certificates.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
     }
   }
   const currentGrades: CacheAnswer[] = [];
@@ -93,8 +98,13 @@ export async function fetchUserGradeData(
 export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now: Date): Promise<GradeCacheRefreshSummary> {
   const { userId, provider } = fetched;
   const summary: GradeCacheRefreshSummary = {
-    provider, tokenRefreshed: fetched.tokenRefreshed, courseKeys: fetched.courseKeys,
-    certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0,
+    provider,
+    tokenRefreshed: fetched.tokenRefreshed,
+    courseKeys: fetched.courseKeys,
+    certificates: 0,
+    currentGrades: 0,
+    removedCertificates: 0,
+    removedCurrentGrades: 0,
   };
   if (fetched.certificates) {
     const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, fetched.certificates, now);
@@ -110,7 +120,11 @@ export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now
 
 /** `update_all_cached_grade_data(user, provider)`: fetch, then write (spec 2.3 steps 1–5). */
 export async function refreshUserGradeCache(
-  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+  db: Db,
+  settings: EdxSettings,
+  userId: number,
+  provider: Provider,
+  options: RefreshOptions = {},
 ): Promise<GradeCacheRefreshSummary> {
   const now = options.now ?? new Date();
   return writeUserGradeCache(db, await fetchUserGradeData(db, settings, userId, provider, { now }), now);
@@ -121,7 +135,11 @@ export async function refreshUserGradeCache(
  * on a known run of the backend is cached, the user's other cached enrollments there are deleted.
  */
 export async function refreshUserEnrollments(
-  db: Db, settings: EdxSettings, userId: number, provider: Provider, options: RefreshOptions = {},
+  db: Db,
+  settings: EdxSettings,
+  userId: number,
+  provider: Provider,
+  options: RefreshOptions = {},
 ): Promise<EnrollmentRefreshSummary> {
   const now = options.now ?? new Date();
   const { client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now);
@@ -133,7 +151,10 @@ export async function refreshUserEnrollments(
   const column = provider === 'edxorg' ? 'enrollment' : 'enrollment_mitxonline';
   const written = await replaceCachedRows(db, 'dashboard_cachedenrollment', column, userId, provider, answers, now);
   return {
-    provider, tokenRefreshed, courseKeys: [...new Set(answers.map((a) => a.courseKey))],
-    enrollments: written.stored, removedEnrollments: written.removed,
+    provider,
+    tokenRefreshed,
+    courseKeys: [...new Set(answers.map((a) => a.courseKey))],
+    enrollments: written.stored,
+    removedEnrollments: written.removed,
   };
 }

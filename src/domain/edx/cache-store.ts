@@ -23,7 +23,8 @@ export interface RefreshInputs {
  * key as the last resort.
  */
 export async function loadRefreshInputs(db: Db, userId: number, provider: Provider): Promise<RefreshInputs> {
-  const [row] = await preparedRows<{ social: SocialAuthRow | null; course_keys: Array<string | null> | null }>(db,
+  const [row] = await preparedRows<{ social: SocialAuthRow | null; course_keys: Array<string | null> | null }>(
+    db,
     `SELECT (SELECT row_to_json(s) FROM (
                SELECT id, user_id, provider, uid, extra_data FROM social_auth_usersocialauth WHERE user_id = ? AND provider = ? LIMIT 1
              ) s) AS social,
@@ -33,7 +34,8 @@ export async function loadRefreshInputs(db: Db, userId: number, provider: Provid
                  FROM dashboard_cachedenrollment e JOIN courses_courserun r ON r.id = e.course_run_id
                 WHERE e.user_id = ? AND r.courseware_backend = ?
              ) k) AS course_keys`,
-    [userId, provider, userId, provider]);
+    [userId, provider, userId, provider],
+  );
   const keys = (row?.course_keys ?? []).filter((k): k is string => Boolean(k));
   return { social: row?.social ? rowToSocialAuth(row.social) : null, courseKeys: [...new Set(keys)] };
 }
@@ -44,8 +46,18 @@ export interface CacheAnswer {
   data: EdxObject;
 }
 
-const TABLES: ReadonlySet<string> = new Set<CacheTable>(['dashboard_cachedenrollment', 'dashboard_cachedcertificate', 'dashboard_cachedcurrentgrade']);
-const COLUMNS: ReadonlySet<string> = new Set<RefreshTimeColumn>(['enrollment', 'certificate', 'current_grade', 'enrollment_mitxonline', 'current_grade_mitxonline']);
+const TABLES: ReadonlySet<string> = new Set<CacheTable>([
+  'dashboard_cachedenrollment',
+  'dashboard_cachedcertificate',
+  'dashboard_cachedcurrentgrade',
+]);
+const COLUMNS: ReadonlySet<string> = new Set<RefreshTimeColumn>([
+  'enrollment',
+  'certificate',
+  'current_grade',
+  'enrollment_mitxonline',
+  'current_grade_mitxonline',
+]);
 
 /**
  * spec 2.3 steps 4–5 in one statement: upsert what edX just said, delete the user's other rows of
@@ -55,12 +67,19 @@ const COLUMNS: ReadonlySet<string> = new Set<RefreshTimeColumn>(['enrollment', '
  * refreshes of one learner lock them in the same order (no deadlock).
  */
 export async function replaceCachedRows(
-  db: Db, table: CacheTable, column: RefreshTimeColumn, userId: number, provider: Provider, answers: readonly CacheAnswer[], now: Date,
+  db: Db,
+  table: CacheTable,
+  column: RefreshTimeColumn,
+  userId: number,
+  provider: Provider,
+  answers: readonly CacheAnswer[],
+  now: Date,
 ): Promise<{ stored: number; removed: number }> {
   // Identifiers cannot be bound; these two come from closed unions, checked again here.
   if (!TABLES.has(table) || !COLUMNS.has(column)) throw new Error(`not a cache table/column: ${table}.${column}`);
   const payload = JSON.stringify(answers.map((a) => ({ key: a.courseKey, data: a.data })));
-  const rows = await preparedRows<{ stored: string | number; removed: string | number }>(db,
+  const rows = await preparedRows<{ stored: string | number; removed: string | number }>(
+    db,
     `WITH answers AS (
        SELECT DISTINCT ON (r.id) r.id AS course_run_id, a.item->'data' AS data
          FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS a(item, ord)
@@ -84,5 +103,5 @@ export async function replaceCachedRows(
      SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM stamped) AS stamped`,
     [payload, provider, userId, userId, provider, userId, now],
   );
-  return { stored: Number(rows[0]!.stored), removed: Number(rows[0]!.removed) };
+  return { stored: Number(rows[0].stored), removed: Number(rows[0].removed) };
 }

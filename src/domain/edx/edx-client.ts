@@ -1,8 +1,14 @@
 import { OpsError } from '../errors.js';
 import type { Provider } from './edx-settings.js';
 import {
-  describeRequest, edxRequest, invalidData, parseJsonBody,
-  type EdxEndpoint, type EdxHttpSettings, type EdxRequest, type EdxResponse,
+  describeRequest,
+  edxRequest,
+  invalidData,
+  parseJsonBody,
+  type EdxEndpoint,
+  type EdxHttpSettings,
+  type EdxRequest,
+  type EdxResponse,
 } from './edx-http.js';
 import { serviceName } from './providers.js';
 
@@ -33,8 +39,11 @@ export class EdxClient {
   constructor(options: EdxClientOptions) {
     if (!options.accessToken) {
       // spec 3.1 / 3.6: the reference fails at client construction; the learner must relink.
-      throw new OpsError('invalid-credentials', `no ${serviceName(options.provider)} access token is stored for this learner`,
-        `the learner must log in to MicroMasters with ${serviceName(options.provider)} again`);
+      throw new OpsError(
+        'invalid-credentials',
+        `no ${serviceName(options.provider)} access token is stored for this learner`,
+        `the learner must log in to MicroMasters with ${serviceName(options.provider)} again`,
+      );
     }
     this.provider = options.provider;
     this.baseUrl = options.baseUrl;
@@ -48,8 +57,11 @@ export class EdxClient {
     const response = await this.#send(request);
     if (response.status === 400 || response.status === 401) throw this.#refusedToken(request, response.status);
     if (response.status >= 300) {
-      throw new OpsError('edx-error', `${serviceName(this.provider)} answered HTTP ${response.status} to ${describeRequest(request)}`,
-        'retry later; if it persists, check the learner on the LMS');
+      throw new OpsError(
+        'edx-error',
+        `${serviceName(this.provider)} answered HTTP ${response.status} to ${describeRequest(request)}`,
+        'retry later; if it persists, check the learner on the LMS',
+      );
     }
     const body = parseJsonBody(request, response);
     if (!Array.isArray(body) || !body.every(isObject)) throw invalidData(request, 'something other than a list of enrollments');
@@ -86,9 +98,11 @@ export class EdxClient {
   // the token itself. Skipping it would delete the learner's cached grade and silently drop them
   // from the freeze; failing as invalid-credentials keeps them on the failed list instead.
   #refusedToken(request: EdxRequest, status: number): OpsError {
-    return new OpsError('invalid-credentials',
+    return new OpsError(
+      'invalid-credentials',
       `${serviceName(this.provider)} refused the stored token (HTTP ${status} to ${describeRequest(request)})`,
-      `the learner must log in to MicroMasters with ${serviceName(this.provider)} again`);
+      `the learner must log in to MicroMasters with ${serviceName(this.provider)} again`,
+    );
   }
 
   #request(endpoint: EdxEndpoint, path: string): EdxRequest {
@@ -105,6 +119,8 @@ export class EdxClient {
   }
 
   #send(request: EdxRequest): Promise<EdxResponse> {
-    return edxRequest(request, this.#settings, () => { this.calls.requests += 1; });
+    return edxRequest(request, this.#settings, () => {
+      this.calls.requests += 1;
+    });
   }
 }

@@ -94,7 +94,11 @@ const agents = {
 const MAX_REDIRECTS = 20;
 
 class TransportError extends Error {
-  constructor(name: string, message: string, readonly code?: string) {
+  constructor(
+    name: string,
+    message: string,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = name;
   }
@@ -106,7 +110,13 @@ interface Exchange {
   text: string;
 }
 
-function exchange(url: URL, method: string, headers: Record<string, string>, body: string | undefined, deadline: number): Promise<Exchange> {
+function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  deadline: number,
+): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const agent = url.protocol === 'https:' ? agents['https:'] : url.protocol === 'http:' ? agents['http:'] : null;
     if (!agent) {
@@ -116,7 +126,10 @@ function exchange(url: URL, method: string, headers: Record<string, string>, bod
     const send = url.protocol === 'https:' ? https.request : http.request;
     const outgoing = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
     let req: http.ClientRequest;
-    const timer = setTimeout(() => req.destroy(new TransportError('TimeoutError', 'the operation timed out')), Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => req.destroy(new TransportError('TimeoutError', 'the operation timed out')),
+      Math.max(0, deadline - Date.now()),
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       reject(error);
@@ -151,7 +164,8 @@ async function transport(request: EdxRequest, timeoutMs: number): Promise<EdxRes
   let headers = request.headers;
   for (let hops = 0; ; hops += 1) {
     const answer = await exchange(url, method, headers, body, deadline);
-    if (![301, 302, 303, 307, 308].includes(answer.status) || answer.location === undefined) return { status: answer.status, text: answer.text };
+    if (![301, 302, 303, 307, 308].includes(answer.status) || answer.location === undefined)
+      return { status: answer.status, text: answer.text };
     if (hops >= MAX_REDIRECTS) throw new TransportError('TypeError', 'redirect count exceeded', 'ERR_TOO_MANY_REDIRECTS');
     const next = new URL(answer.location, url);
     if (answer.status === 303 || ((answer.status === 301 || answer.status === 302) && method === 'POST')) {
@@ -159,7 +173,8 @@ async function transport(request: EdxRequest, timeoutMs: number): Promise<EdxRes
       body = undefined;
       headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'content-type'));
     }
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+    if (next.origin !== url.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
     url = next;
   }
 }
@@ -169,22 +184,30 @@ async function attempt(request: EdxRequest, settings: EdxHttpSettings): Promise<
   try {
     const response = await throughRateLimit(settings.ratePerSecond, () => transport(request, settings.timeoutMs));
     if (response.status >= 500) {
-      const failure = new OpsError('edx-error', safe(request, `${name} answered HTTP ${response.status} to ${describeRequest(request)}`),
-        `${name} is failing; retry later (the learner stays on the failed list until then)`);
+      const failure = new OpsError(
+        'edx-error',
+        safe(request, `${name} answered HTTP ${response.status} to ${describeRequest(request)}`),
+        `${name} is failing; retry later (the learner stays on the failed list until then)`,
+      );
       return { failure, retryable: true };
     }
     return { response };
   } catch (error) {
     const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      const failure = new OpsError('edx-timeout',
+      const failure = new OpsError(
+        'edx-timeout',
         safe(request, `${name} did not answer ${describeRequest(request)} within ${settings.timeoutMs} ms`),
-        `retry later, or raise GRADEOPS_EDX_TIMEOUT_MS if ${name} is just slow`);
+        `retry later, or raise GRADEOPS_EDX_TIMEOUT_MS if ${name} is just slow`,
+      );
       return { failure, retryable: request.retryOnTimeout };
     }
     const reason = err.code ?? err.cause?.code ?? err.cause?.message ?? err.message ?? 'network error';
-    const failure = new OpsError('edx-unreachable', safe(request, `cannot reach ${name} for ${describeRequest(request)} (${reason})`),
-      `check ${callbackUrlVariable(request.provider)} and the network`);
+    const failure = new OpsError(
+      'edx-unreachable',
+      safe(request, `cannot reach ${name} for ${describeRequest(request)} (${reason})`),
+      `check ${callbackUrlVariable(request.provider)} and the network`,
+    );
     return { failure, retryable: true };
   }
 }
@@ -219,6 +242,9 @@ export function parseJsonBody(request: EdxRequest, response: EdxResponse): unkno
 
 export function invalidData(request: EdxRequest, what: string): OpsError {
   const name = serviceName(request.provider);
-  return new OpsError('invalid-edx-data', safe(request, `${name} answered ${describeRequest(request)} with ${what}`),
-    `check that ${callbackUrlVariable(request.provider)} points at the ${name} LMS; the learner goes on the failed list`);
+  return new OpsError(
+    'invalid-edx-data',
+    safe(request, `${name} answered ${describeRequest(request)} with ${what}`),
+    `check that ${callbackUrlVariable(request.provider)} points at the ${name} LMS; the learner goes on the failed list`,
+  );
 }

@@ -15,8 +15,11 @@ export function callbackUrlVariable(provider: Provider): string {
 export function baseUrlFor(settings: EdxSettings, provider: Provider): string {
   const url = settings.baseUrls[provider];
   if (!url) {
-    throw new OpsError('config', `no base URL is configured for ${serviceName(provider)}`,
-      `set ${callbackUrlVariable(provider)} (the ${serviceName(provider)} LMS address MicroMasters uses)`);
+    throw new OpsError(
+      'config',
+      `no base URL is configured for ${serviceName(provider)}`,
+      `set ${callbackUrlVariable(provider)} (the ${serviceName(provider)} LMS address MicroMasters uses)`,
+    );
   }
   return url;
 }

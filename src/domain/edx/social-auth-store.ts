@@ -25,7 +25,11 @@ export function rowToSocialAuth(row: SocialAuthRow): SocialAuth {
   // Very old social_django rows may hold the JSON as a jsonb string rather than an object.
   let extra = row.extra_data;
   if (typeof extra === 'string') {
-    try { extra = JSON.parse(extra); } catch { extra = {}; }
+    try {
+      extra = JSON.parse(extra);
+    } catch {
+      extra = {};
+    }
   }
   const extraData = typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? (extra as ExtraData) : {};
   return { id: Number(row.id), userId: row.user_id, provider: row.provider, uid: row.uid, extraData };
@@ -33,9 +37,11 @@ export function rowToSocialAuth(row: SocialAuthRow): SocialAuth {
 
 export async function findSocialAuth(db: Db, userId: number, provider: Provider): Promise<SocialAuth | null> {
   // Once per learner in every freeze: a prepared statement (see preparedRows).
-  const [row] = await preparedRows<SocialAuthRow>(db,
+  const [row] = await preparedRows<SocialAuthRow>(
+    db,
     'SELECT id, user_id, provider, uid, extra_data FROM social_auth_usersocialauth WHERE user_id = ? AND provider = ? LIMIT 1',
-    [userId, provider]);
+    [userId, provider],
+  );
   return row ? rowToSocialAuth(row) : null;
 }
 
@@ -50,8 +56,10 @@ export async function saveRefreshedToken(db: Db, id: number, changes: ExtraData,
     await trx('social_auth_usersocialauth')
       .where({ id })
       .update({
-        extra_data: trx.raw(`CASE WHEN jsonb_typeof(extra_data) = 'object' THEN extra_data || ?::jsonb ELSE ?::jsonb END`,
-          [JSON.stringify(changes), JSON.stringify(merged)]),
+        extra_data: trx.raw(`CASE WHEN jsonb_typeof(extra_data) = 'object' THEN extra_data || ?::jsonb ELSE ?::jsonb END`, [
+          JSON.stringify(changes),
+          JSON.stringify(merged),
+        ]),
         modified: now,
       });
   });

@@ -70,7 +70,11 @@ export async function refreshAccessToken(options: RefreshAccessTokenOptions): Pr
   const accessToken = typeof extraData.access_token === 'string' ? extraData.access_token : '';
   const refreshToken = typeof extraData.refresh_token === 'string' && extraData.refresh_token ? extraData.refresh_token : accessToken;
   if (!refreshToken) {
-    throw new OpsError('invalid-credentials', `no ${serviceName(provider)} token is stored${who}, so it cannot be refreshed`, relinkHint(provider));
+    throw new OpsError(
+      'invalid-credentials',
+      `no ${serviceName(provider)} token is stored${who}, so it cannot be refreshed`,
+      relinkHint(provider),
+    );
   }
   const request: EdxRequest = {
     provider,
@@ -90,13 +94,18 @@ export async function refreshAccessToken(options: RefreshAccessTokenOptions): Pr
   const response = await edxRequest(request, options.settings);
   if (response.status === 400 || response.status === 401) {
     // spec 2.3: InvalidCredentialStored — the stored grant is dead; only the learner can fix it.
-    throw new OpsError('invalid-credentials',
+    throw new OpsError(
+      'invalid-credentials',
       `${serviceName(provider)} refused to refresh the access token${who} (HTTP ${response.status} to ${describeRequest(request)})`,
-      relinkHint(provider));
+      relinkHint(provider),
+    );
   }
   if (response.status >= 300) {
-    throw new OpsError('edx-error', `${serviceName(provider)} answered HTTP ${response.status} to ${describeRequest(request)}`,
-      `retry later; if it persists, check the ${serviceName(provider)} OAuth client settings`);
+    throw new OpsError(
+      'edx-error',
+      `${serviceName(provider)} answered HTTP ${response.status} to ${describeRequest(request)}`,
+      `retry later; if it persists, check the ${serviceName(provider)} OAuth client settings`,
+    );
   }
   const body = parseJsonBody(request, response);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidData(request, 'something other than a token object');

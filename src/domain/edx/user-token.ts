@@ -16,18 +16,32 @@ export interface UserEdxSession {
 
 /** `preloaded`: the social-auth row when the caller read it already (null: the learner has none). */
 export async function openUserSession(
-  db: Db, settings: EdxSettings, userId: number, provider: Provider, now: Date, preloaded?: { social: SocialAuth | null },
+  db: Db,
+  settings: EdxSettings,
+  userId: number,
+  provider: Provider,
+  now: Date,
+  preloaded?: { social: SocialAuth | null },
 ): Promise<UserEdxSession> {
   const baseUrl = baseUrlFor(settings, provider);
   const social = preloaded ? preloaded.social : await findSocialAuth(db, userId, provider);
   if (!social) {
-    throw new OpsError('no-social-auth', `user ${userId} has no ${serviceName(provider)} account linked (no ${provider} social-auth row)`,
-      `the learner must log in to MicroMasters with ${serviceName(provider)} once, then refresh again`);
+    throw new OpsError(
+      'no-social-auth',
+      `user ${userId} has no ${serviceName(provider)} account linked (no ${provider} social-auth row)`,
+      `the learner must log in to MicroMasters with ${serviceName(provider)} once, then refresh again`,
+    );
   }
   let tokenRefreshed = false;
   if (tokenNeedsRefresh(social.extraData, now.getTime())) {
     const refreshed = await refreshAccessToken({
-      provider, baseUrl, client: settings.clients[provider], extraData: social.extraData, settings, uid: social.uid, now,
+      provider,
+      baseUrl,
+      client: settings.clients[provider],
+      extraData: social.extraData,
+      settings,
+      uid: social.uid,
+      now,
     });
     await saveRefreshedToken(db, social.id, refreshed.changes, refreshed.extraData, now);
     social.extraData = refreshed.extraData;

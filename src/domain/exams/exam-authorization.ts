@@ -23,15 +23,15 @@ export interface ExamAuthorization {
 
 export type ExamAuthorizationOutcome =
   | {
-    outcome: 'done';
-    /** The exams_examprofile id, and whether this call created it. */
-    examProfile: { id: number; created: boolean };
-    created: ExamAuthorization[];
-    /** Exam runs the learner was already authorized for (status success). */
-    alreadyAuthorizedExamRunIds: number[];
-    /** Set when no authorization was due: the FinalGrade is not complete and passed. */
-    notAuthorizedBecause?: 'final-grade-not-passed';
-  }
+      outcome: 'done';
+      /** The exams_examprofile id, and whether this call created it. */
+      examProfile: { id: number; created: boolean };
+      created: ExamAuthorization[];
+      /** Exam runs the learner was already authorized for (status success). */
+      alreadyAuthorizedExamRunIds: number[];
+      /** Set when no authorization was due: the FinalGrade is not complete and passed. */
+      notAuthorizedBecause?: 'final-grade-not-passed';
+    }
   | { outcome: 'skipped'; reason: 'inactive-user' | 'no-profile'; note: string };
 
 interface Facts {
@@ -42,7 +42,14 @@ interface Facts {
 }
 
 function rowToExamAuthorization(r: Record<string, unknown>): ExamAuthorization {
-  return { id: r.id as number, userId: r.user_id as number, courseId: r.course_id as number, examRunId: r.exam_run_id as number, status: r.status as string, operation: r.operation as string };
+  return {
+    id: r.id as number,
+    userId: r.user_id as number,
+    courseId: r.course_id as number,
+    examRunId: r.exam_run_id as number,
+    status: r.status as string,
+    operation: r.operation as string,
+  };
 }
 
 /** Whether the learner is active, their profile and exam profile, and the runs they are authorized for. */
@@ -59,35 +66,60 @@ export function examAuthorizationFact(userId: number, courseId: number, examRuns
 }
 
 export async function authorizeForSchedulableExamRuns(
-  ctx: DomainContext, subject: AuditSubject, finalGrade: FinalGrade, courseId: number, examRuns: readonly ExamRunWindow[], fact: unknown,
+  ctx: DomainContext,
+  subject: AuditSubject,
+  finalGrade: FinalGrade,
+  courseId: number,
+  examRuns: readonly ExamRunWindow[],
+  fact: unknown,
 ): Promise<ExamAuthorizationOutcome> {
   const facts = fact as Facts | null;
   if (!facts || !facts.isActive) {
-    return { outcome: 'skipped', reason: 'inactive-user', note: 'the learner is inactive (auth_user.is_active is false): MicroMasters does not authorize inactive users for exams' };
+    return {
+      outcome: 'skipped',
+      reason: 'inactive-user',
+      note: 'the learner is inactive (auth_user.is_active is false): MicroMasters does not authorize inactive users for exams',
+    };
   }
   if (facts.profileId === null) {
     // MicroMasters reads user.profile before authorizing, which raises for a user without one.
-    return { outcome: 'skipped', reason: 'no-profile', note: 'the learner has no profiles_profile row, so no exam profile can be made and MicroMasters would not authorize them either; they must complete their MicroMasters profile' };
+    return {
+      outcome: 'skipped',
+      reason: 'no-profile',
+      note: 'the learner has no profiles_profile row, so no exam profile can be made and MicroMasters would not authorize them either; they must complete their MicroMasters profile',
+    };
   }
   const already = new Set((facts.authorizedExamRunIds ?? []).map(Number));
   const passed = finalGrade.status === 'complete' && finalGrade.passed;
   const due = passed ? examRuns.filter((e) => !already.has(e.id)) : [];
   const alreadyAuthorizedExamRunIds = examRuns.filter((e) => already.has(e.id)).map((e) => e.id);
-  const notAuthorizedBecause = passed ? undefined : 'final-grade-not-passed' as const;
+  const notAuthorizedBecause = passed ? undefined : ('final-grade-not-passed' as const);
   if (facts.examProfileId !== null && due.length === 0) {
-    return { outcome: 'done', examProfile: { id: facts.examProfileId, created: false }, created: [], alreadyAuthorizedExamRunIds, notAuthorizedBecause };
+    return {
+      outcome: 'done',
+      examProfile: { id: facts.examProfileId, created: false },
+      created: [],
+      alreadyAuthorizedExamRunIds,
+      notAuthorizedBecause,
+    };
   }
 
   return ctx.db.transaction(async (trx) => {
     const now = nowOf(ctx);
     let examProfile = { id: facts.examProfileId ?? 0, created: false };
     if (facts.examProfileId === null) {
-      const [row] = await trx('exams_examprofile').insert({ created_on: now, updated_on: now, profile_id: facts.profileId, status: 'pending' })
-        .onConflict('profile_id').ignore().returning('*');
+      const [row] = await trx('exams_examprofile')
+        .insert({ created_on: now, updated_on: now, profile_id: facts.profileId, status: 'pending' })
+        .onConflict('profile_id')
+        .ignore()
+        .returning('*');
       if (row) {
         examProfile = { id: row.id, created: true };
         await writeAudit(trx, {
-          operator: ctx.operator, action: 'exam-profile', ...subject, before: null,
+          operator: ctx.operator,
+          action: 'exam-profile',
+          ...subject,
+          before: null,
           after: { id: row.id, profile: row.profile_id, status: row.status, created_on: now.toISOString(), updated_on: now.toISOString() },
           detail: { courseId, finalGradeId: finalGrade.id },
         });
@@ -98,12 +130,15 @@ export async function authorizeForSchedulableExamRuns(
     const created: ExamAuthorization[] = [];
     for (const examRun of due) {
       // get_or_create: the NOT EXISTS re-check keeps a concurrent writer from doubling the row.
-      const inserted = await trx.raw(`INSERT INTO exams_examauthorization
+      const inserted = await trx.raw(
+        `INSERT INTO exams_examauthorization
           (created_on, updated_on, user_id, course_id, exam_run_id, operation, status, exam_taken, exam_no_show, exam_coupon_url, exam_coupon_id)
         SELECT ?, ?, ?, ?, ?, 'add', 'success', false, false, NULL, NULL
         WHERE NOT EXISTS (SELECT 1 FROM exams_examauthorization
           WHERE user_id = ? AND course_id = ? AND exam_run_id = ? AND status = 'success')
-        RETURNING *`, [now, now, subject.userId, courseId, examRun.id, subject.userId, courseId, examRun.id]);
+        RETURNING *`,
+        [now, now, subject.userId, courseId, examRun.id, subject.userId, courseId, examRun.id],
+      );
       const [row] = rawRows<Record<string, unknown>>(inserted);
       if (!row) {
         alreadyAuthorizedExamRunIds.push(examRun.id);
@@ -112,11 +147,21 @@ export async function authorizeForSchedulableExamRuns(
       const authorization = rowToExamAuthorization(row);
       created.push(authorization);
       await writeAudit(trx, {
-        operator: ctx.operator, action: 'exam-authorization', ...subject, before: null,
+        operator: ctx.operator,
+        action: 'exam-authorization',
+        ...subject,
+        before: null,
         after: {
-          id: authorization.id, user: authorization.userId, course: authorization.courseId, exam_run: authorization.examRunId,
-          operation: authorization.operation, status: authorization.status, exam_taken: false, exam_no_show: false,
-          created_on: now.toISOString(), updated_on: now.toISOString(),
+          id: authorization.id,
+          user: authorization.userId,
+          course: authorization.courseId,
+          exam_run: authorization.examRunId,
+          operation: authorization.operation,
+          status: authorization.status,
+          exam_taken: false,
+          exam_no_show: false,
+          created_on: now.toISOString(),
+          updated_on: now.toISOString(),
         },
         detail: { finalGradeId: finalGrade.id },
       });

@@ -19,7 +19,9 @@ function rowToExamRunWindow(r: Record<string, unknown>): ExamRunWindow {
 
 /** Every exam run of a course: any of them makes the course one "with an exam" (spec 1.3). */
 export async function listExamRunsOfCourse(db: Db, courseId: number): Promise<ExamRunWindow[]> {
-  const rows = await db('exams_examrun').where('course_id', courseId).orderBy('id')
+  const rows = await db('exams_examrun')
+    .where('course_id', courseId)
+    .orderBy('id')
     .select('id', 'course_id', 'date_first_schedulable', 'date_last_schedulable');
   return rows.map(rowToExamRunWindow);
 }

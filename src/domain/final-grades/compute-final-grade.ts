@@ -28,18 +28,29 @@ const PAID_MODES = new Set(['verified', 'honor']);
 export function computeFinalGrade(run: CourseRun, cached: CachedGradeData): ComputedFinalGrade {
   if (run.courseId === null) {
     // spec E19: a run without a course cannot be graded.
-    throw new OpsError('missing-cached-data', `course run ${run.courseKey} belongs to no course`, 'attach the run to its course in the Django admin');
+    throw new OpsError(
+      'missing-cached-data',
+      `course run ${run.courseKey} belongs to no course`,
+      'attach the run to its course in the Django admin',
+    );
   }
   const { enrollment, certificate, currentGrade } = cached;
   if (!currentGrade) {
-    throw new OpsError('missing-cached-data', 'no cached current grade for this learner and run',
-      'refresh the learner\'s edX cache (`gradeops diagnose`); edX may have no grade for them');
+    throw new OpsError(
+      'missing-cached-data',
+      'no cached current grade for this learner and run',
+      "refresh the learner's edX cache (`gradeops diagnose`); edX may have no grade for them",
+    );
   }
   const percent = currentGrade.percent;
   const grade = gradeFromPercent(percent);
   if (!Number.isFinite(grade) || grade < 0) {
     // spec 1.5: a FinalGrade must be ≥ 0 (and a NaN or infinity is never a grade).
-    throw new OpsError('invalid-edx-data', `edX reported percent ${JSON.stringify(percent)}, which is not a valid grade`, 'ask edX support to recompute the grade, then resync');
+    throw new OpsError(
+      'invalid-edx-data',
+      `edX reported percent ${JSON.stringify(percent)}, which is not a valid grade`,
+      'ask edX support to recompute the grade, then resync',
+    );
   }
   const enrollmentMode = typeof enrollment?.mode === 'string' ? enrollment.mode : null;
   const inputs = {
@@ -52,8 +63,11 @@ export function computeFinalGrade(run: CourseRun, cached: CachedGradeData): Comp
   const explanation = [`grade = float(percent ${JSON.stringify(percent)}) = ${grade}`];
   const requireEnrollment = () => {
     if (!enrollment) {
-      throw new OpsError('missing-cached-data', 'no cached enrollment for this learner and run',
-        'refresh the learner\'s enrollments (`gradeops diagnose`); they may not be enrolled on edX');
+      throw new OpsError(
+        'missing-cached-data',
+        'no cached enrollment for this learner and run',
+        "refresh the learner's enrollments (`gradeops diagnose`); they may not be enrolled on edX",
+      );
     }
   };
 
@@ -61,21 +75,29 @@ export function computeFinalGrade(run: CourseRun, cached: CachedGradeData): Comp
     requireEnrollment();
     if (typeof currentGrade.passed !== 'boolean') {
       // spec 5b: passed must be a boolean for a FinalGrade; a null from edX is unusable data.
-      throw new OpsError('invalid-edx-data', `edX reported passed = ${JSON.stringify(currentGrade.passed)} for this learner`,
-        'ask edX to regrade the learner, then freeze or resync again');
+      throw new OpsError(
+        'invalid-edx-data',
+        `edX reported passed = ${JSON.stringify(currentGrade.passed)} for this learner`,
+        'ask edX to regrade the learner, then freeze or resync again',
+      );
     }
     const paidOnEdx = PAID_MODES.has(enrollmentMode ?? '');
-    explanation.push('course has proctored exams: passed comes from the edX current grade', `passed = ${currentGrade.passed}`,
-      `paid on edX = enrollment mode "${enrollmentMode}" is verified or honor → ${paidOnEdx}`);
+    explanation.push(
+      'course has proctored exams: passed comes from the edX current grade',
+      `passed = ${currentGrade.passed}`,
+      `paid on edX = enrollment mode "${enrollmentMode}" is verified or honor → ${paidOnEdx}`,
+    );
     return { grade, passed: currentGrade.passed, paidOnEdx, rule: 'course-with-exam', inputs, explanation };
   }
 
   if (certificate) {
     const passed = inputs.certificateStatus === 'downloadable';
     const paidOnEdx = PAID_MODES.has(inputs.certificateType ?? '');
-    explanation.push('course without exams, with a cached certificate',
+    explanation.push(
+      'course without exams, with a cached certificate',
       `passed = certificate status "${inputs.certificateStatus}" is downloadable → ${passed}`,
-      `paid on edX = certificate type "${inputs.certificateType}" is verified or honor → ${paidOnEdx}`);
+      `paid on edX = certificate type "${inputs.certificateType}" is verified or honor → ${paidOnEdx}`,
+    );
     return { grade, passed, paidOnEdx, rule: 'course-without-exam-certificate', inputs, explanation };
   }
 
@@ -86,6 +108,7 @@ export function computeFinalGrade(run: CourseRun, cached: CachedGradeData): Comp
       ? 'course without exams on MITx Online: certificates are never fetched from MITx Online, so the learner cannot pass (spec E18)'
       : 'course without exams and no cached certificate: not passed',
     'passed = false',
-    `paid on edX = enrollment mode "${enrollmentMode}" is verified or honor → ${paidOnEdx}`);
+    `paid on edX = enrollment mode "${enrollmentMode}" is verified or honor → ${paidOnEdx}`,
+  );
   return { grade, passed: false, paidOnEdx, rule: 'course-without-exam-no-certificate', inputs, explanation };
 }

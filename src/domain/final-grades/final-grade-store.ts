@@ -44,16 +44,38 @@ export interface FinalGradeValues {
 }
 
 /** Inserts unless a row for (user, run) exists already (then null): the unique pair decides races. */
-export async function insertFinalGrade(db: Db, userId: number, courseRunId: number, values: FinalGradeValues, now: Date): Promise<FinalGrade | null> {
-  const [row] = await db('grades_finalgrade').insert({
-    user_id: userId, course_run_id: courseRunId, grade: values.grade, passed: values.passed, status: values.status,
-    course_run_paid_on_edx: values.paidOnEdx, created_on: now, updated_on: now,
-  }).onConflict(['user_id', 'course_run_id']).ignore().returning('*');
+export async function insertFinalGrade(
+  db: Db,
+  userId: number,
+  courseRunId: number,
+  values: FinalGradeValues,
+  now: Date,
+): Promise<FinalGrade | null> {
+  const [row] = await db('grades_finalgrade')
+    .insert({
+      user_id: userId,
+      course_run_id: courseRunId,
+      grade: values.grade,
+      passed: values.passed,
+      status: values.status,
+      course_run_paid_on_edx: values.paidOnEdx,
+      created_on: now,
+      updated_on: now,
+    })
+    .onConflict(['user_id', 'course_run_id'])
+    .ignore()
+    .returning('*');
   return row ? rowToFinalGrade(row) : null;
 }
 
 // Parameters of an INSERT … SELECT carry no type of their own; these casts give them the columns'.
-const AUDIT_COLUMN_TYPES: Record<string, string> = { course_run_id: 'integer', user_id: 'integer', data_before: 'jsonb', data_after: 'jsonb', detail: 'jsonb' };
+const AUDIT_COLUMN_TYPES: Record<string, string> = {
+  course_run_id: 'integer',
+  user_id: 'integer',
+  data_before: 'jsonb',
+  data_after: 'jsonb',
+  detail: 'jsonb',
+};
 
 /**
  * `insertFinalGrade` and its gradeops audit row in one statement (atomic on its own): the freeze
@@ -63,11 +85,17 @@ const AUDIT_COLUMN_TYPES: Record<string, string> = { course_run_id: 'integer', u
  * MicroMasters migration adds a column while gradeops runs.
  */
 export async function insertFinalGradeAudited(
-  db: Db, userId: number, courseRunId: number, values: FinalGradeValues, now: Date, audit: AuditEntry,
+  db: Db,
+  userId: number,
+  courseRunId: number,
+  values: FinalGradeValues,
+  now: Date,
+  audit: AuditEntry,
 ): Promise<FinalGrade | null> {
   const row = auditRow(audit);
   const columns = Object.keys(row);
-  const rows = await preparedRows<Record<string, unknown>>(db,
+  const rows = await preparedRows<Record<string, unknown>>(
+    db,
     `WITH created AS (
        INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -91,9 +119,16 @@ export function newFinalGradeForAudit(userId: number, courseRunId: number, value
 }
 
 export async function updateFinalGrade(db: Db, id: number, values: FinalGradeValues, now: Date): Promise<FinalGrade> {
-  const [row] = await db('grades_finalgrade').where('id', id).update({
-    grade: values.grade, passed: values.passed, status: values.status, course_run_paid_on_edx: values.paidOnEdx, updated_on: now,
-  }).returning('*');
+  const [row] = await db('grades_finalgrade')
+    .where('id', id)
+    .update({
+      grade: values.grade,
+      passed: values.passed,
+      status: values.status,
+      course_run_paid_on_edx: values.paidOnEdx,
+      updated_on: now,
+    })
+    .returning('*');
   return rowToFinalGrade(row);
 }
 
@@ -101,8 +136,15 @@ export async function updateFinalGrade(db: Db, id: number, values: FinalGradeVal
 export function finalGradeForAudit(fg: FinalGrade | null): Record<string, unknown> | null {
   if (!fg) return null;
   return {
-    id: fg.id, user: fg.userId, course_run: fg.courseRunId, grade: fg.grade, passed: fg.passed, status: fg.status,
-    course_run_paid_on_edx: fg.paidOnEdx, created_on: fg.createdOn.toISOString(), updated_on: fg.updatedOn.toISOString(),
+    id: fg.id,
+    user: fg.userId,
+    course_run: fg.courseRunId,
+    grade: fg.grade,
+    passed: fg.passed,
+    status: fg.status,
+    course_run_paid_on_edx: fg.paidOnEdx,
+    created_on: fg.createdOn.toISOString(),
+    updated_on: fg.updatedOn.toISOString(),
   };
 }
 

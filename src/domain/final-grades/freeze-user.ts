@@ -21,7 +21,16 @@ export type FreezeUserResult =
   | { outcome: 'already-frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
   | { outcome: 'failed'; reason: FailureReason; message: string; existing?: FinalGrade; computed?: ComputedFinalGrade };
 
-const REASONS: ReadonlySet<string> = new Set(['no-social-auth', 'invalid-credentials', 'edx-error', 'edx-timeout', 'edx-unreachable', 'missing-cached-data', 'invalid-edx-data', 'conflict']);
+const REASONS: ReadonlySet<string> = new Set([
+  'no-social-auth',
+  'invalid-credentials',
+  'edx-error',
+  'edx-timeout',
+  'edx-unreachable',
+  'missing-cached-data',
+  'invalid-edx-data',
+  'conflict',
+]);
 
 function reasonOf(error: unknown): FailureReason {
   return isOpsError(error) && REASONS.has(error.code) ? (error.code as FailureReason) : 'internal';
@@ -31,7 +40,6 @@ function reasonOf(error: unknown): FailureReason {
 export function isEdxOutage(error: unknown): error is OpsError {
   return isOpsError(error) && error.code === 'edx-unreachable';
 }
-
 
 export interface FreezeUserOptions {
   freezeRunId?: number | null;
@@ -44,7 +52,15 @@ export interface FreezeUserOptions {
 
 type FailedFreeze = Extract<FreezeUserResult, { outcome: 'failed' }>;
 
-async function failFreeze(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions, reason: FailureReason, message: string, extra: Partial<FailedFreeze> = {}): Promise<FailedFreeze> {
+async function failFreeze(
+  ctx: DomainContext,
+  run: CourseRun,
+  userId: number,
+  options: FreezeUserOptions,
+  reason: FailureReason,
+  message: string,
+  extra: Partial<FailedFreeze> = {},
+): Promise<FailedFreeze> {
   await recordFailure(ctx.db, ctx.redis, run, { userId, reason, message, freezeRunId: options.freezeRunId }, nowOf(ctx));
   return { outcome: 'failed', reason, message, ...extra };
 }
@@ -53,7 +69,12 @@ async function failFreeze(ctx: DomainContext, run: CourseRun, userId: number, op
  * Freezes one learner on a run whose preconditions the caller has checked (the job checks them
  * once; `freezeOneUser` checks them per call): the edX stage, then the database stage.
  */
-export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions = {}): Promise<FreezeUserResult> {
+export async function freezeUserOnRun(
+  ctx: DomainContext,
+  run: CourseRun,
+  userId: number,
+  options: FreezeUserOptions = {},
+): Promise<FreezeUserResult> {
   const fetched = await fetchForFreeze(ctx, run, userId, options);
   return 'outcome' in fetched ? fetched : freezeFetchedUser(ctx, run, fetched, options);
 }
@@ -63,7 +84,12 @@ export async function freezeUserOnRun(ctx: DomainContext, run: CourseRun, userId
  * A failure is recorded and returned; edX not answering at all throws (see isEdxOutage).
  * The freeze job runs this in its edX slots, so those never wait for the database stage.
  */
-export async function fetchForFreeze(ctx: DomainContext, run: CourseRun, userId: number, options: FreezeUserOptions = {}): Promise<FetchedGradeData | FailedFreeze> {
+export async function fetchForFreeze(
+  ctx: DomainContext,
+  run: CourseRun,
+  userId: number,
+  options: FreezeUserOptions = {},
+): Promise<FetchedGradeData | FailedFreeze> {
   try {
     return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
   } catch (error) {
@@ -75,9 +101,15 @@ export async function fetchForFreeze(ctx: DomainContext, run: CourseRun, userId:
 }
 
 /** Stage two: write the cache, compute, create the complete FinalGrade, run its side effects. */
-export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetched: FetchedGradeData, options: FreezeUserOptions = {}): Promise<FreezeUserResult> {
+export async function freezeFetchedUser(
+  ctx: DomainContext,
+  run: CourseRun,
+  fetched: FetchedGradeData,
+  options: FreezeUserOptions = {},
+): Promise<FreezeUserResult> {
   const { userId } = fetched;
-  const fail = (reason: FailureReason, message: string, extra: Partial<FailedFreeze> = {}) => failFreeze(ctx, run, userId, options, reason, message, extra);
+  const fail = (reason: FailureReason, message: string, extra: Partial<FailedFreeze> = {}) =>
+    failFreeze(ctx, run, userId, options, reason, message, extra);
 
   let computed: ComputedFinalGrade;
   try {
@@ -93,8 +125,14 @@ export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetc
   // skipped when a row exists (ours from before, or a concurrent freeze's), and only then is that
   // row read to compare against.
   const created = await insertFinalGradeAudited(ctx.db, userId, run.id, values, now, {
-    operator: ctx.operator, action: 'freeze-user', courseKey: run.courseKey, courseRunId: run.id, userId,
-    username: options.username ?? null, before: null, after: newFinalGradeForAudit(userId, run.id, values, now),
+    operator: ctx.operator,
+    action: 'freeze-user',
+    courseKey: run.courseKey,
+    courseRunId: run.id,
+    userId,
+    username: options.username ?? null,
+    before: null,
+    after: newFinalGradeForAudit(userId, run.id, values, now),
     detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
   });
   const written = created ? { existing: null, created } : { existing: await findFinalGrade(ctx.db, userId, run.id), created: null };
@@ -102,7 +140,11 @@ export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetc
   if (written.created) {
     if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
     // spec 2.8: what MicroMasters' signals do once the new FinalGrade is committed (never throws).
-    const sideEffects = await applyFinalGradeSideEffects(ctx, run, written.created, { created: true, plan: options.sideEffectPlan, username: options.username });
+    const sideEffects = await applyFinalGradeSideEffects(ctx, run, written.created, {
+      created: true,
+      plan: options.sideEffectPlan,
+      username: options.username,
+    });
     return { outcome: 'frozen', finalGrade: written.created, computed, sideEffects };
   }
   const existing = written.existing!;
@@ -110,23 +152,37 @@ export async function freezeFetchedUser(ctx: DomainContext, run: CourseRun, fetc
     if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
     return { outcome: 'already-frozen', finalGrade: existing, computed };
   }
-  return fail('conflict',
+  return fail(
+    'conflict',
     `an existing ${existing.status} FinalGrade (grade ${existing.grade}, passed ${existing.passed}, paid ${existing.paidOnEdx}) differs from the computed one (grade ${computed.grade}, passed ${computed.passed}, paid ${computed.paidOnEdx}); resync it`,
-    { existing, computed });
+    { existing, computed },
+  );
 }
 
 export function assertNotFailed(result: FreezeUserResult): asserts result is Exclude<FreezeUserResult, { outcome: 'failed' }> {
   if (result.outcome === 'failed') {
-    const hint = result.reason === 'conflict' ? 'review the difference with `gradeops resync` and apply it if right'
-      : result.reason === 'invalid-credentials' || result.reason === 'no-social-auth' ? 'the learner must sign in to edX / MITx Online again through MicroMasters'
-      : result.reason === 'missing-cached-data' ? 'run `gradeops diagnose` to see which cached edX data is missing'
-      : 'check `gradeops doctor`, then try again';
-    throw new OpsError(result.reason === 'internal' ? 'internal' : result.reason, `freeze failed (${result.reason}): ${result.message}`, hint);
+    const hint =
+      result.reason === 'conflict'
+        ? 'review the difference with `gradeops resync` and apply it if right'
+        : result.reason === 'invalid-credentials' || result.reason === 'no-social-auth'
+          ? 'the learner must sign in to edX / MITx Online again through MicroMasters'
+          : result.reason === 'missing-cached-data'
+            ? 'run `gradeops diagnose` to see which cached edX data is missing'
+            : 'check `gradeops doctor`, then try again';
+    throw new OpsError(
+      result.reason === 'internal' ? 'internal' : result.reason,
+      `freeze failed (${result.reason}): ${result.message}`,
+      hint,
+    );
   }
 }
 
 /** `gradeops freeze-user`: spec 2.5 with raise_on_exception on — every failure surfaces. */
-export async function freezeOneUser(ctx: DomainContext, username: string, courseKey: string): Promise<Exclude<FreezeUserResult, { outcome: 'failed' }>> {
+export async function freezeOneUser(
+  ctx: DomainContext,
+  username: string,
+  courseKey: string,
+): Promise<Exclude<FreezeUserResult, { outcome: 'failed' }>> {
   const learner = await findLearnerByUsername(ctx.db, username);
   const run = await findCourseRunByKey(ctx.db, courseKey);
   assertCanFreeze(run, nowOf(ctx));

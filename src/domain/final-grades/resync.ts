@@ -43,7 +43,12 @@ function diff(before: FinalGrade | null, computed: ComputedFinalGrade): FieldCha
     .map((field) => ({ field, before: had[field], after: wanted[field] }));
 }
 
-export async function resyncFinalGrade(ctx: DomainContext, username: string, courseKey: string, options: { apply?: boolean } = {}): Promise<ResyncResult> {
+export async function resyncFinalGrade(
+  ctx: DomainContext,
+  username: string,
+  courseKey: string,
+  options: { apply?: boolean } = {},
+): Promise<ResyncResult> {
   const learner = await findLearnerByUsername(ctx.db, username);
   const run = await findCourseRunByKey(ctx.db, courseKey);
   const refresh = await refreshUserGradeCache(ctx.db, ctx.edx, learner.id, run.backend, { now: nowOf(ctx) });
@@ -57,10 +62,19 @@ export async function resyncFinalGrade(ctx: DomainContext, username: string, cou
     const current = await findFinalGrade(trx, learner.id, run.id, true);
     const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
     const now = nowOf(ctx);
-    const saved = current ? await updateFinalGrade(trx, current.id, values, now) : await insertFinalGrade(trx, learner.id, run.id, values, now);
+    const saved = current
+      ? await updateFinalGrade(trx, current.id, values, now)
+      : await insertFinalGrade(trx, learner.id, run.id, values, now);
     await writeAudit(trx, {
-      operator: ctx.operator, action: 'resync', courseKey, courseRunId: run.id, userId: learner.id, username,
-      before: finalGradeForAudit(current), after: finalGradeForAudit(saved), detail: { rule: computed.rule, inputs: computed.inputs, changes },
+      operator: ctx.operator,
+      action: 'resync',
+      courseKey,
+      courseRunId: run.id,
+      userId: learner.id,
+      username,
+      before: finalGradeForAudit(current),
+      after: finalGradeForAudit(saved),
+      detail: { rule: computed.rule, inputs: computed.inputs, changes },
     });
     return { after: saved, created: current === null };
   });

@@ -47,16 +47,22 @@ export interface SnapshotData {
 
 export function assertConfirmed(courseKey: string, confirm: string | undefined): void {
   if (confirm !== courseKey) {
-    throw new OpsError('confirmation-mismatch', `the confirmation "${confirm ?? ''}" does not match the course key ${courseKey}`,
-      'type the course key exactly as shown to confirm');
+    throw new OpsError(
+      'confirmation-mismatch',
+      `the confirmation "${confirm ?? ''}" does not match the course key ${courseKey}`,
+      'type the course key exactly as shown to confirm',
+    );
   }
 }
 
 export async function assertNoFreezeRunning(ctx: DomainContext, courseKey: string): Promise<void> {
   const holder = await readFreezeLock(ctx.redis, courseKey);
   if (holder) {
-    throw new OpsError('freeze-running', `a freeze of ${courseKey} is running (${holder.operator} on ${holder.host}, since ${holder.startedOn})`,
-      'wait for it to finish or stop it first');
+    throw new OpsError(
+      'freeze-running',
+      `a freeze of ${courseKey} is running (${holder.operator} on ${holder.host}, since ${holder.startedOn})`,
+      'wait for it to finish or stop it first',
+    );
   }
 }
 
@@ -99,10 +105,25 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
   const result = await ctx.db.transaction(async (trx) => {
     // Timestamps go into the snapshot as exact UTC text: a JS Date would drop the microseconds
     // Django writes, and restore promises identical rows.
-    const finalGrades = await trx('grades_finalgrade').where('course_run_id', run.id).orderBy('id').forUpdate()
-      .select('id', 'user_id', 'course_run_id', 'grade', 'passed', 'status', 'course_run_paid_on_edx', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'));
-    const gradingStatus = (await trx('grades_courserungradingstatus').where('course_run_id', run.id)
-      .first('id', 'course_run_id', 'status', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'))) ?? null;
+    const finalGrades = await trx('grades_finalgrade')
+      .where('course_run_id', run.id)
+      .orderBy('id')
+      .forUpdate()
+      .select(
+        'id',
+        'user_id',
+        'course_run_id',
+        'grade',
+        'passed',
+        'status',
+        'course_run_paid_on_edx',
+        exactTime(trx, 'created_on'),
+        exactTime(trx, 'updated_on'),
+      );
+    const gradingStatus =
+      (await trx('grades_courserungradingstatus')
+        .where('course_run_id', run.id)
+        .first('id', 'course_run_id', 'status', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'))) ?? null;
     if (finalGrades.length === 0 && !gradingStatus) {
       throw new OpsError('not-frozen', `course run ${courseKey} has no frozen grades and no grading status to revert`, 'nothing to do');
     }
@@ -110,35 +131,69 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
     const audits = await inChunks(ids, (chunk) => trx('grades_finalgradeaudit').whereIn('final_grade_id', chunk).orderBy('id'));
     const auditedIds = [...new Set(audits.map((a: { final_grade_id: number }) => a.final_grade_id))];
     const auditedUsers = finalGrades.filter((fg: { id: number }) => auditedIds.includes(fg.id));
-    const names = await usernamesById(trx, auditedUsers.map((fg: { user_id: number }) => fg.user_id));
-    const kept = auditedUsers.map((fg: { id: number; user_id: number }) => ({ finalGradeId: fg.id, username: names.get(fg.user_id) ?? String(fg.user_id) }));
+    const names = await usernamesById(
+      trx,
+      auditedUsers.map((fg: { user_id: number }) => fg.user_id),
+    );
+    const kept = auditedUsers.map((fg: { id: number; user_id: number }) => ({
+      finalGradeId: fg.id,
+      username: names.get(fg.user_id) ?? String(fg.user_id),
+    }));
     if (kept.length > 0 && !options.keepAudited) {
-      const shown = kept.slice(0, 10).map((k) => k.username).join(', ');
-      throw new OpsError('revert-blocked',
+      const shown = kept
+        .slice(0, 10)
+        .map((k) => k.username)
+        .join(', ');
+      throw new OpsError(
+        'revert-blocked',
         `${kept.length} FinalGrade(s) of ${courseKey} were edited in the Django admin and cannot be deleted on a MicroMasters database: ${shown}${kept.length > 10 ? ', …' : ''}`,
-        'nothing was changed; revert again with --keep-audited to keep those and revert the rest');
+        'nothing was changed; revert again with --keep-audited to keep those and revert the rest',
+      );
     }
     const data: SnapshotData = { finalGrades, gradingStatus, finalGradeAudits: audits, keptFinalGradeIds: auditedIds };
-    const [snap] = await trx('gradeops_snapshot').insert({
-      operator: ctx.operator, kind: 'revert-freeze', course_run_id: run.id, course_key: courseKey, data: JSON.stringify(data), created_on: nowOf(ctx),
-    }).returning('id');
+    const [snap] = await trx('gradeops_snapshot')
+      .insert({
+        operator: ctx.operator,
+        kind: 'revert-freeze',
+        course_run_id: run.id,
+        course_key: courseKey,
+        data: JSON.stringify(data),
+        created_on: nowOf(ctx),
+      })
+      .returning('id');
     const snapshotId = Number(snap.id ?? snap);
     const toDelete = ids.filter((id: number) => !auditedIds.includes(id));
     let deleted = 0;
     for (let i = 0; i < toDelete.length; i += CHUNK) {
-      deleted += affectedRows(await trx('grades_finalgrade').whereIn('id', toDelete.slice(i, i + CHUNK)).del());
+      deleted += affectedRows(
+        await trx('grades_finalgrade')
+          .whereIn('id', toDelete.slice(i, i + CHUNK))
+          .del(),
+      );
     }
     const deletedStatus = affectedRows(await trx('grades_courserungradingstatus').where('course_run_id', run.id).del()) > 0;
     await trx('gradeops_freeze_failure').where('course_run_id', run.id).del();
-    const deletedUsers = finalGrades.filter((fg: { id: number }) => !auditedIds.includes(fg.id)).map((fg: { user_id: number }) => fg.user_id);
+    const deletedUsers = finalGrades
+      .filter((fg: { id: number }) => !auditedIds.includes(fg.id))
+      .map((fg: { user_id: number }) => fg.user_id);
     const dependents = await countDependents(trx, run, deletedUsers);
     await writeAudit(trx, {
-      operator: ctx.operator, action: 'revert-freeze', courseKey, courseRunId: run.id,
+      operator: ctx.operator,
+      action: 'revert-freeze',
+      courseKey,
+      courseRunId: run.id,
       before: { finalGrades: finalGrades.length, gradingStatus: gradingStatus?.status ?? null },
       after: { finalGrades: finalGrades.length - deleted, gradingStatus: null },
       detail: { snapshotId, deletedFinalGrades: deleted, keptAudited: kept, dependents },
     });
-    return { courseKey, snapshotId, deletedFinalGrades: deleted, keptAuditedFinalGrades: kept, deletedGradingStatus: deletedStatus, dependents };
+    return {
+      courseKey,
+      snapshotId,
+      deletedFinalGrades: deleted,
+      keptAuditedFinalGrades: kept,
+      deletedGradingStatus: deletedStatus,
+      dependents,
+    };
   });
   await ctx.redis.del(failedUsersKey(courseKey), ...gradeopsKeysOf(courseKey));
   return result;

@@ -28,20 +28,30 @@ export async function completeFreeze(ctx: DomainContext, courseKey: string): Pro
   }
   const holder = await readFreezeLock(ctx.redis, courseKey);
   if (holder) {
-    throw new OpsError('freeze-running', `a freeze of ${courseKey} is running (${holder.operator} on ${holder.host}, PID ${holder.pid}, since ${holder.startedOn})`,
-      'stop it (Ctrl-C in its terminal) or wait for it, then complete the run');
+    throw new OpsError(
+      'freeze-running',
+      `a freeze of ${courseKey} is running (${holder.operator} on ${holder.host}, PID ${holder.pid}, since ${holder.startedOn})`,
+      'stop it (Ctrl-C in its terminal) or wait for it, then complete the run',
+    );
   }
   const warnings: string[] = [];
   if (await ctx.redis.exists(micromastersGroupKey(courseKey))) {
-    warnings.push(`a MicroMasters freeze task group may still be running (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone`);
+    warnings.push(
+      `a MicroMasters freeze task group may still be running (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone`,
+    );
   }
   const failedIds = await ctx.redis.lrange(failedUsersKey(courseKey), 0, -1);
   await ctx.db.transaction(async (trx) => {
     const before = await getGradingStatus(trx, run.id);
     await setStatusComplete(trx, run.id, nowOf(ctx));
     await writeAudit(trx, {
-      operator: ctx.operator, action: 'complete-freeze', courseKey, courseRunId: run.id,
-      before: { status: before }, after: { status: 'complete' }, detail: { failedUsersCleared: [...new Set(failedIds)].map(Number) },
+      operator: ctx.operator,
+      action: 'complete-freeze',
+      courseKey,
+      courseRunId: run.id,
+      before: { status: before },
+      after: { status: 'complete' },
+      detail: { failedUsersCleared: [...new Set(failedIds)].map(Number) },
     });
   });
   await ctx.redis.del(failedUsersKey(courseKey), ...gradeopsKeysOf(courseKey));

@@ -12,7 +12,7 @@ import { OpsError, failureMessage } from '../errors.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
 import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
-import { FreezeEmitter } from './freeze-events.js';
+import { FreezeEmitter, type FreezeEvents } from './freeze-events.js';
 import { freezeCounts } from './freeze-status.js';
 import { acquireFreezeLock } from './freeze-lock.js';
 import { publishProgress, RateMeter, type FreezeProgress } from './freeze-progress.js';
@@ -49,17 +49,27 @@ export interface FreezeJobSummary {
 
 export async function runFreezeJob(ctx: DomainContext, courseKey: string, options: FreezeJobOptions = {}): Promise<FreezeJobSummary> {
   const started = Date.now();
-  const events = options.events ?? new FreezeEmitter();
+  const events = guardedEvents(options.events ?? new FreezeEmitter());
   const run = await findCourseRunByKey(ctx.db, courseKey);
   assertCanFreeze(run, nowOf(ctx));
   if ((await getGradingStatus(ctx.db, run.id)) === 'complete') {
-    return { ...(await countsOf(ctx, run)), courseKey, status: 'complete', outcome: 'already-complete', frozenThisRun: 0, durationMs: Date.now() - started, freezeRunId: null };
+    return {
+      ...(await countsOf(ctx, run)),
+      courseKey,
+      status: 'complete',
+      outcome: 'already-complete',
+      frozenThisRun: 0,
+      durationMs: Date.now() - started,
+      freezeRunId: null,
+    };
   }
 
   const lock = await acquireFreezeLock(ctx.redis, courseKey, ctx.operator);
   try {
     if (await ctx.redis.exists(micromastersGroupKey(courseKey))) {
-      events.emit('freeze:warning', { message: `a MicroMasters freeze task group may be running for ${courseKey} (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone` });
+      events.emit('freeze:warning', {
+        message: `a MicroMasters freeze task group may be running for ${courseKey} (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone`,
+      });
     }
     const need = await usersNeedingFreeze(ctx.db, run.id);
     const failures = await listFailures(ctx.db, ctx.redis, run);
@@ -68,7 +78,15 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     if (queue.length === 0) {
       // spec 2.6 step 5: nothing left but failed users (or nobody at all) → complete, clear the list.
       await completeRun(ctx, run, { reason: need.length === 0 ? 'everyone-frozen' : 'only-failed-users-left', failedUsers: need.length });
-      return { ...(await countsOf(ctx, run)), courseKey, status: 'complete', outcome: 'completed', frozenThisRun: 0, durationMs: Date.now() - started, freezeRunId: null };
+      return {
+        ...(await countsOf(ctx, run)),
+        courseKey,
+        status: 'complete',
+        outcome: 'completed',
+        frozenThisRun: 0,
+        durationMs: Date.now() - started,
+        freezeRunId: null,
+      };
     }
 
     // Loaded once for every learner: the course's exam runs and the program's requirements (spec 2.8).
@@ -77,12 +95,28 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
     const usernames = await usernamesById(ctx.db, queue);
     const progress: FreezeProgress = {
-      queued: queue.length, frozen: 0, failed: 0, done: 0, ratePerSecond: 0, etaSeconds: null,
-      startedOn: new Date(started).toISOString(), updatedOn: new Date().toISOString(), state: 'running',
+      queued: queue.length,
+      frozen: 0,
+      failed: 0,
+      done: 0,
+      ratePerSecond: 0,
+      etaSeconds: null,
+      startedOn: new Date(started).toISOString(),
+      updatedOn: new Date().toISOString(),
+      state: 'running',
     };
     // spec 5b: eligible includes the learners frozen already (every complete FinalGrade, as in freezeCounts).
-    const alreadyFrozen = toCount((await ctx.db('grades_finalgrade').where({ course_run_id: run.id, status: 'complete' }).count('* as n').first())?.n);
-    events.emit('freeze:started', { courseKey, queued: queue.length, eligible: need.length + alreadyFrozen, alreadyFrozen, skippedFailed: need.length - queue.length, concurrency });
+    const alreadyFrozen = toCount(
+      (await ctx.db('grades_finalgrade').where({ course_run_id: run.id, status: 'complete' }).count('* as n').first())?.n,
+    );
+    events.emit('freeze:started', {
+      courseKey,
+      queued: queue.length,
+      eligible: need.length + alreadyFrozen,
+      alreadyFrozen,
+      skippedFailed: need.length - queue.length,
+      concurrency,
+    });
 
     const meter = new RateMeter();
     let lastPublish = 0;
@@ -94,7 +128,9 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       progress.etaSeconds = progress.ratePerSecond > 0 ? Math.ceil((progress.queued - progress.done) / progress.ratePerSecond) : null;
       progress.updatedOn = new Date(at).toISOString();
       events.emit('freeze:progress', { ...progress });
-      await publishProgress(ctx.redis, courseKey, progress).catch(() => { /* watchers miss one beat at most */ });
+      await publishProgress(ctx.redis, courseKey, progress).catch(() => {
+        /* watchers miss one beat at most */
+      });
     };
 
     // Two stages, so the `concurrency` edX slots never wait for PostgreSQL: a slot fetches what edX
@@ -111,7 +147,13 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       // A bug or a database hiccup for one learner must not end the job, and the learner must
       // still show up as failed (spec E14: the loop goes on).
       const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: failureMessage(error) };
-      await recordFailure(ctx.db, ctx.redis, run, { userId, reason: failure.reason, message: failure.message, freezeRunId }, nowOf(ctx)).catch(() => {});
+      await recordFailure(
+        ctx.db,
+        ctx.redis,
+        run,
+        { userId, reason: failure.reason, message: failure.message, freezeRunId },
+        nowOf(ctx),
+      ).catch(() => {});
       return failure;
     };
     const account = async (userId: number, username: string, result: FreezeUserResult) => {
@@ -120,10 +162,17 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
         events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
       } else {
         if (result.outcome === 'frozen') {
-          for (const e of result.sideEffects.errors) events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
+          for (const e of result.sideEffects.errors)
+            events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
         }
         progress.frozen++;
-        events.emit('freeze:user-frozen', { userId, username, grade: result.finalGrade.grade ?? 0, passed: result.finalGrade.passed, alreadyFrozen: result.outcome === 'already-frozen' });
+        events.emit('freeze:user-frozen', {
+          userId,
+          username,
+          grade: result.finalGrade.grade ?? 0,
+          passed: result.finalGrade.passed,
+          alreadyFrozen: result.outcome === 'already-frozen',
+        });
       }
       progress.done++;
       meter.tick();
@@ -132,32 +181,42 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
 
     options.signal?.addEventListener('abort', stop, { once: true });
     await publish(true);
+    // A task that throws anyway (a bug) must not become an unhandled rejection that ends the
+    // process mid-job with its run record open: it is reported and the job goes on.
+    const onTaskError = (error: unknown) =>
+      events.emit('freeze:warning', { message: `internal error in the freeze job (the job goes on): ${failureMessage(error)}` });
     for (const userId of queue) {
       if (options.signal?.aborted || outage) break;
-      void edxSlots.add(async () => {
-        if (outage) return;
-        const username = usernames.get(userId) ?? String(userId);
-        const learnerOptions = { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan };
-        const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
-          if (isEdxOutage(error)) {
-            outage ??= error;
-            stop();
-            return null;
+      edxSlots
+        .add(async () => {
+          if (outage) return;
+          const username = usernames.get(userId) ?? String(userId);
+          const learnerOptions = { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan };
+          const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
+            if (isEdxOutage(error)) {
+              outage ??= error;
+              stop();
+              return null;
+            }
+            return asInternalFailure(userId, error);
+          });
+          if (!fetched) return;
+          if ('outcome' in fetched) {
+            await account(userId, username, fetched);
+            return;
           }
-          return asInternalFailure(userId, error);
-        });
-        if (!fetched) return;
-        if ('outcome' in fetched) {
-          await account(userId, username, fetched);
-          return;
-        }
-        if (writers.size >= concurrency) await writers.onSizeLessThan(concurrency);
-        // Once fetched, a learner is written even when the job is being stopped: "those in flight finish".
-        void writers.add(async () => {
-          const result = await freezeFetchedUser(ctx, run, fetched, learnerOptions).catch((error: unknown) => asInternalFailure(userId, error));
-          await account(userId, username, result);
-        });
-      });
+          if (writers.size >= concurrency) await writers.onSizeLessThan(concurrency);
+          // Once fetched, a learner is written even when the job is being stopped: "those in flight finish".
+          writers
+            .add(async () => {
+              const result = await freezeFetchedUser(ctx, run, fetched, learnerOptions).catch((error: unknown) =>
+                asInternalFailure(userId, error),
+              );
+              await account(userId, username, result);
+            })
+            .catch(onTaskError);
+        })
+        .catch(onTaskError);
       // Keep the p-queue's backlog bounded so 100k learners do not become 100k closures at once.
       if (edxSlots.size > concurrency * 4) await edxSlots.onSizeLessThan(concurrency * 2);
     }
@@ -177,24 +236,72 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     events.emit('freeze:finished', { courseKey, outcome: interrupted ? 'interrupted' : 'finished', progress: { ...progress } });
     if (outage) {
       const failedOutage: OpsError = outage;
-      throw new OpsError('edx-unreachable',
+      throw new OpsError(
+        'edx-unreachable',
         `${failedOutage.message}; the freeze of ${courseKey} stopped after freezing ${progress.frozen} learner(s), and no learner was put on the failed list for it`,
-        `${failedOutage.hint}, then run freeze again: it resumes with the learners left`, { cause: failedOutage });
+        `${failedOutage.hint}, then run freeze again: it resumes with the learners left`,
+        { cause: failedOutage },
+      );
     }
     const counts = await countsOf(ctx, run);
     return {
-      ...counts, courseKey, status, frozenThisRun: progress.frozen, durationMs: Date.now() - started, freezeRunId,
+      ...counts,
+      courseKey,
+      status,
+      frozenThisRun: progress.frozen,
+      durationMs: Date.now() - started,
+      freezeRunId,
       outcome: interrupted ? 'interrupted' : status === 'complete' ? 'completed' : 'finished-with-failures',
     };
   } finally {
-    await lock.release().catch(() => { /* the lock's expiry is the backstop */ });
+    await lock.release().catch(() => {
+      /* the lock's expiry is the backstop */
+    });
   }
+}
+
+/**
+ * The job's events, with listeners that cannot break it: a listener that throws (a progress view,
+ * a log line) is reported once per event name as a warning and the job goes on.
+ */
+interface JobEvents {
+  emit<K extends keyof FreezeEvents>(name: K, ...args: FreezeEvents[K]): void;
+}
+
+function guardedEvents(events: FreezeEmitter): JobEvents {
+  const reported = new Set<keyof FreezeEvents>();
+  const emit = (name: keyof FreezeEvents, args: unknown[]) =>
+    (events.emit as (n: keyof FreezeEvents, ...a: unknown[]) => boolean)(name, ...args);
+  return {
+    emit(name, ...args) {
+      try {
+        emit(name, args);
+      } catch (error) {
+        if (reported.has(name)) return;
+        reported.add(name);
+        try {
+          emit('freeze:warning', [
+            { message: `a ${String(name)} listener failed (reported once; the freeze goes on): ${failureMessage(error)}` },
+          ]);
+        } catch {
+          /* the warning listener itself failed: nothing left to tell */
+        }
+      }
+    },
+  };
 }
 
 async function completeRun(ctx: DomainContext, run: CourseRun, detail: Record<string, unknown>): Promise<void> {
   await ctx.db.transaction(async (trx) => {
     await setStatusComplete(trx, run.id, nowOf(ctx));
-    await writeAudit(trx, { operator: ctx.operator, action: 'freeze-completed', courseKey: run.courseKey, courseRunId: run.id, after: { status: 'complete' }, detail });
+    await writeAudit(trx, {
+      operator: ctx.operator,
+      action: 'freeze-completed',
+      courseKey: run.courseKey,
+      courseRunId: run.id,
+      after: { status: 'complete' },
+      detail,
+    });
   });
   await ctx.redis.del(failedUsersKey(run.courseKey));
 }
@@ -203,22 +310,52 @@ async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: n
   return ctx.db.transaction(async (trx) => {
     await ensurePendingStatus(trx, run.id, nowOf(ctx));
     // A run record left "running" by a process that died is closed as crashed: we hold the lock now.
-    await trx('gradeops_freeze_run').where({ course_run_id: run.id, outcome: 'running' }).update({ outcome: 'crashed', finished_on: nowOf(ctx) });
-    const [row] = await trx('gradeops_freeze_run').insert({
-      course_run_id: run.id, course_key: run.courseKey, operator: ctx.operator, host: os.hostname(), pid: process.pid,
-      started_on: startedOn, outcome: 'running', concurrency, queued,
-    }).returning('id');
+    await trx('gradeops_freeze_run')
+      .where({ course_run_id: run.id, outcome: 'running' })
+      .update({ outcome: 'crashed', finished_on: nowOf(ctx) });
+    const [row] = await trx('gradeops_freeze_run')
+      .insert({
+        course_run_id: run.id,
+        course_key: run.courseKey,
+        operator: ctx.operator,
+        host: os.hostname(),
+        pid: process.pid,
+        started_on: startedOn,
+        outcome: 'running',
+        concurrency,
+        queued,
+      })
+      .returning('id');
     const id = Number(row.id ?? row);
-    await writeAudit(trx, { operator: ctx.operator, action: 'freeze-started', courseKey: run.courseKey, courseRunId: run.id, detail: { freezeRunId: id, queued, concurrency } });
+    await writeAudit(trx, {
+      operator: ctx.operator,
+      action: 'freeze-started',
+      courseKey: run.courseKey,
+      courseRunId: run.id,
+      detail: { freezeRunId: id, queued, concurrency },
+    });
     return id;
   });
 }
 
-async function finishRunRecord(ctx: DomainContext, id: number, outcome: 'finished' | 'interrupted', progress: FreezeProgress): Promise<void> {
-  await ctx.db('gradeops_freeze_run').where('id', id).update({ outcome, finished_on: nowOf(ctx), frozen: progress.frozen, failed: progress.failed });
+async function finishRunRecord(
+  ctx: DomainContext,
+  id: number,
+  outcome: 'finished' | 'interrupted',
+  progress: FreezeProgress,
+): Promise<void> {
+  await ctx
+    .db('gradeops_freeze_run')
+    .where('id', id)
+    .update({ outcome, finished_on: nowOf(ctx), frozen: progress.frozen, failed: progress.failed });
 }
 
 async function countsOf(ctx: DomainContext, run: CourseRun) {
   const counts = await freezeCounts(ctx, run);
-  return { eligible: counts.eligible, frozen: counts.frozen, remaining: counts.remaining, failed: counts.failed.map((f) => ({ userId: f.userId, username: f.username, reason: f.reason, message: f.message })) };
+  return {
+    eligible: counts.eligible,
+    frozen: counts.frozen,
+    remaining: counts.remaining,
+    failed: counts.failed.map((f) => ({ userId: f.userId, username: f.username, reason: f.reason, message: f.message })),
+  };
 }

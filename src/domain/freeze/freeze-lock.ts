@@ -39,13 +39,24 @@ export async function readFreezeLock(redis: Redis, courseKey: string): Promise<F
 
 export async function acquireFreezeLock(redis: Redis, courseKey: string, operator: string, ttlMs = 30_000): Promise<FreezeLock> {
   const key = freezeLockKey(courseKey);
-  const owner: FreezeLockOwner = { token: randomUUID(), operator, host: os.hostname(), pid: process.pid, startedOn: new Date().toISOString() };
+  const owner: FreezeLockOwner = {
+    token: randomUUID(),
+    operator,
+    host: os.hostname(),
+    pid: process.pid,
+    startedOn: new Date().toISOString(),
+  };
   const value = JSON.stringify(owner);
   for (let attempt = 0; attempt < 2; attempt++) {
     if ((await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK') {
-      const heartbeat = setInterval(() => {
-        redis.eval(EXTEND_IF_OWNER, 1, key, value, ttlMs).catch(() => { /* next beat retries; expiry is the backstop */ });
-      }, Math.max(50, Math.floor(ttlMs / 3)));
+      const heartbeat = setInterval(
+        () => {
+          redis.eval(EXTEND_IF_OWNER, 1, key, value, ttlMs).catch(() => {
+            /* next beat retries; expiry is the backstop */
+          });
+        },
+        Math.max(50, Math.floor(ttlMs / 3)),
+      );
       heartbeat.unref();
       return {
         owner,
@@ -58,9 +69,11 @@ export async function acquireFreezeLock(redis: Redis, courseKey: string, operato
     const current = await redis.get(key);
     const holder = await readFreezeLock(redis, courseKey);
     if (holder) {
-      throw new OpsError('freeze-running',
+      throw new OpsError(
+        'freeze-running',
         `a freeze of ${courseKey} is already running: started by ${holder.operator} on ${holder.host} (PID ${holder.pid}) at ${holder.startedOn}`,
-        `watch it with \`gradeops freeze-status ${courseKey} --watch\`, or wait for it to finish`);
+        `watch it with \`gradeops freeze-status ${courseKey} --watch\`, or wait for it to finish`,
+      );
     }
     // The holder died on this host: remove exactly that stale value, then try once more.
     if (current) await redis.eval(DELETE_IF_OWNER, 1, key, current);

@@ -16,7 +16,8 @@ export interface FreezeProgress {
 
 export async function publishProgress(redis: Redis, courseKey: string, progress: FreezeProgress): Promise<void> {
   const key = freezeProgressKey(courseKey);
-  await redis.multi()
+  await redis
+    .multi()
     .hset(key, Object.fromEntries(Object.entries(progress).map(([k, v]) => [k, v === null ? '' : String(v)])))
     .pexpire(key, 24 * 3600 * 1000)
     .exec();
@@ -27,9 +28,15 @@ export async function readProgress(redis: Redis, courseKey: string): Promise<Fre
   if (!raw || !raw.state) return null;
   const num = (v: string | undefined) => (v === undefined || v === '' ? 0 : Number(v));
   return {
-    queued: num(raw.queued), frozen: num(raw.frozen), failed: num(raw.failed), done: num(raw.done),
-    ratePerSecond: num(raw.ratePerSecond), etaSeconds: raw.etaSeconds ? Number(raw.etaSeconds) : null,
-    startedOn: raw.startedOn, updatedOn: raw.updatedOn, state: raw.state as FreezeProgress['state'],
+    queued: num(raw.queued),
+    frozen: num(raw.frozen),
+    failed: num(raw.failed),
+    done: num(raw.done),
+    ratePerSecond: num(raw.ratePerSecond),
+    etaSeconds: raw.etaSeconds ? Number(raw.etaSeconds) : null,
+    startedOn: raw.startedOn,
+    updatedOn: raw.updatedOn,
+    state: raw.state as FreezeProgress['state'],
   };
 }
 

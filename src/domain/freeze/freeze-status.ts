@@ -47,7 +47,8 @@ export async function freezeCounts(ctx: DomainContext, run: CourseRun): Promise<
        SELECT (SELECT count(*) FROM cached c WHERE NOT EXISTS (SELECT 1 FROM frozen f WHERE f.user_id = c.user_id)) AS eligible_unfrozen,
               (SELECT count(*) FROM frozen) AS frozen,
               (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = :run) AS rows`,
-      { run: run.id }),
+      { run: run.id },
+    ),
     listFailures(ctx.db, ctx.redis, run),
   ]);
   const [row] = rawRows<{ eligible_unfrozen: number; frozen: number; rows: number }>(counted);
@@ -55,21 +56,31 @@ export async function freezeCounts(ctx: DomainContext, run: CourseRun): Promise<
   if (failures.size > 0) {
     const ids = [...failures.keys()];
     // A join from the id list lets PostgreSQL probe the unique (user, run) indexes per failed user.
-    const stillUnfrozen = new Set(rawRows<{ user_id: number }>(await ctx.db.raw(
-      `SELECT e.user_id FROM unnest(?::int[]) AS ids(user_id)
+    const stillUnfrozen = new Set(
+      rawRows<{ user_id: number }>(
+        await ctx.db.raw(
+          `SELECT e.user_id FROM unnest(?::int[]) AS ids(user_id)
          JOIN dashboard_cachedenrollment e ON e.user_id = ids.user_id AND e.course_run_id = ?
          JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
         WHERE NOT EXISTS (SELECT 1 FROM grades_finalgrade f WHERE f.user_id = e.user_id AND f.course_run_id = e.course_run_id AND f.status = 'complete')`,
-      [ids, run.id])).map((r) => r.user_id));
+          [ids, run.id],
+        ),
+      ).map((r) => r.user_id),
+    );
     failed = ids.filter((id) => stillUnfrozen.has(id)).map((id) => failures.get(id)!);
   }
-  const names = await usernamesById(ctx.db, failed.map((f) => f.userId));
+  const names = await usernamesById(
+    ctx.db,
+    failed.map((f) => f.userId),
+  );
   const eligibleUnfrozen = Number(row.eligible_unfrozen);
   const frozen = Number(row.frozen);
   return {
     eligible: eligibleUnfrozen + frozen,
     frozen,
-    failed: failed.map((f) => ({ ...f, username: names.get(f.userId) ?? String(f.userId) })).sort((a, b) => a.username.localeCompare(b.username)),
+    failed: failed
+      .map((f) => ({ ...f, username: names.get(f.userId) ?? String(f.userId) }))
+      .sort((a, b) => a.username.localeCompare(b.username)),
     remaining: eligibleUnfrozen - failed.length,
     finalGradeRows: Number(row.rows),
   };
@@ -85,7 +96,9 @@ export async function getFreezeStatus(ctx: DomainContext, courseKey: string): Pr
     ctx.redis.exists(micromastersGroupKey(courseKey)),
   ]);
   return {
-    courseKey, title: run.title, status,
+    courseKey,
+    title: run.title,
+    status,
     freezeDate: run.freezeGradeDate ? run.freezeGradeDate.toISOString() : null,
     // The status check never throws on a missing date (spec 2.7): it reports it.
     canFreeze: run.freezeGradeDate !== null && nowOf(ctx).getTime() > run.freezeGradeDate.getTime(),

@@ -2,7 +2,11 @@ import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
 import type { AuditSubject } from '../audit/audit-log.js';
 import type { CourseRun } from '../course-runs/course-run-store.js';
-import { combinedFinalGradeFact, updateOrCreateCombinedFinalGrade, type CombinedFinalGradeOutcome } from '../combined-grades/combined-final-grade.js';
+import {
+  combinedFinalGradeFact,
+  updateOrCreateCombinedFinalGrade,
+  type CombinedFinalGradeOutcome,
+} from '../combined-grades/combined-final-grade.js';
 import { authorizeForSchedulableExamRuns, examAuthorizationFact, type ExamAuthorizationOutcome } from '../exams/exam-authorization.js';
 import { currentlySchedulable } from '../exams/exam-runs.js';
 import type { FinalGrade } from '../final-grades/final-grade-store.js';
@@ -23,12 +27,18 @@ import { loadSideEffectPlan, type SideEffectPlan } from './side-effect-plan.js';
 
 export type SideEffectName = 'combined-final-grade' | 'program-letter' | 'exam-authorization';
 
-interface Failed { outcome: 'failed'; message: string }
+interface Failed {
+  outcome: 'failed';
+  message: string;
+}
 
 export interface FinalGradeSideEffects {
   combinedFinalGrade: CombinedFinalGradeOutcome | { outcome: 'skipped'; reason: 'course-without-exam' | 'run-without-course' } | Failed;
   programLetter: ProgramLetterOutcome | { outcome: 'skipped'; reason: 'not-a-create' | 'run-without-program' } | Failed;
-  examAuthorization: ExamAuthorizationOutcome | { outcome: 'skipped'; reason: 'not-paid-on-edx' | 'no-schedulable-exam-run' | 'run-without-course' } | Failed;
+  examAuthorization:
+    | ExamAuthorizationOutcome
+    | { outcome: 'skipped'; reason: 'not-paid-on-edx' | 'no-schedulable-exam-run' | 'run-without-course' }
+    | Failed;
   /** The side effects that failed; the FinalGrade itself stays written. */
   errors: Array<{ effect: SideEffectName; message: string }>;
 }
@@ -41,13 +51,17 @@ export interface FinalGradeSideEffectOptions {
   username?: string | null;
 }
 
-
 /**
  * Runs the side effects of saving `finalGrade` on `run`. Call it after the FinalGrade's
  * transaction has committed. Never throws: a failure is in the result's `errors`.
  * Reads what all applicable effects need in one statement; writes only what changes.
  */
-export async function applyFinalGradeSideEffects(ctx: DomainContext, run: CourseRun, finalGrade: FinalGrade, options: FinalGradeSideEffectOptions): Promise<FinalGradeSideEffects> {
+export async function applyFinalGradeSideEffects(
+  ctx: DomainContext,
+  run: CourseRun,
+  finalGrade: FinalGrade,
+  options: FinalGradeSideEffectOptions,
+): Promise<FinalGradeSideEffects> {
   const result: FinalGradeSideEffects = {
     combinedFinalGrade: { outcome: 'skipped', reason: 'course-without-exam' },
     programLetter: { outcome: 'skipped', reason: 'not-a-create' },
@@ -78,13 +92,15 @@ export async function applyFinalGradeSideEffects(ctx: DomainContext, run: Course
   if (courseId === null) result.combinedFinalGrade = { outcome: 'skipped', reason: 'run-without-course' };
   if (options.created && !plan.program) result.programLetter = { outcome: 'skipped', reason: 'run-without-program' };
   if (finalGrade.paidOnEdx) {
-    result.examAuthorization = courseId === null ? { outcome: 'skipped', reason: 'run-without-course' } : { outcome: 'skipped', reason: 'no-schedulable-exam-run' };
+    result.examAuthorization =
+      courseId === null ? { outcome: 'skipped', reason: 'run-without-course' } : { outcome: 'skipped', reason: 'no-schedulable-exam-run' };
   }
 
   const fragments: Partial<Record<'combined' | 'letter' | 'exam', SqlFragment>> = {};
   if (courseId !== null && plan.examRuns.length > 0) fragments.combined = combinedFinalGradeFact(userId, courseId, now);
   if (options.created && plan.program) fragments.letter = programLetterFact(plan.program, userId);
-  if (courseId !== null && finalGrade.paidOnEdx && schedulable.length > 0) fragments.exam = examAuthorizationFact(userId, courseId, schedulable);
+  if (courseId !== null && finalGrade.paidOnEdx && schedulable.length > 0)
+    fragments.exam = examAuthorizationFact(userId, courseId, schedulable);
 
   let facts: Partial<Record<'combined' | 'letter' | 'exam', unknown>>;
   try {
@@ -98,16 +114,19 @@ export async function applyFinalGradeSideEffects(ctx: DomainContext, run: Course
 
   const subject: AuditSubject = { userId, username: options.username ?? null, courseKey: run.courseKey, courseRunId: run.id };
   if (fragments.combined) {
-    result.combinedFinalGrade = await updateOrCreateCombinedFinalGrade(ctx, subject, courseId!, facts.combined)
-      .catch((error: unknown) => fail('combined-final-grade', error));
+    result.combinedFinalGrade = await updateOrCreateCombinedFinalGrade(ctx, subject, courseId!, facts.combined).catch((error: unknown) =>
+      fail('combined-final-grade', error),
+    );
   }
   if (fragments.letter) {
-    result.programLetter = await generateProgramLetter(ctx, subject, plan.program!, facts.letter)
-      .catch((error: unknown) => fail('program-letter', error));
+    result.programLetter = await generateProgramLetter(ctx, subject, plan.program!, facts.letter).catch((error: unknown) =>
+      fail('program-letter', error),
+    );
   }
   if (fragments.exam) {
-    result.examAuthorization = await authorizeForSchedulableExamRuns(ctx, subject, finalGrade, courseId!, schedulable, facts.exam)
-      .catch((error: unknown) => fail('exam-authorization', error));
+    result.examAuthorization = await authorizeForSchedulableExamRuns(ctx, subject, finalGrade, courseId!, schedulable, facts.exam).catch(
+      (error: unknown) => fail('exam-authorization', error),
+    );
   }
   return result;
 }

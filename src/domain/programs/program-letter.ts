@@ -33,15 +33,28 @@ const TABLE = 'grades_micromastersprogramcommendation';
 
 function rowToProgramLetter(r: Record<string, unknown>): ProgramLetter {
   return {
-    id: r.id as number, uuid: r.uuid as string, userId: r.user_id as number, programId: r.program_id as number,
-    isActive: Boolean(r.is_active), createdOn: new Date(r.created_on as string), updatedOn: new Date(r.updated_on as string),
+    id: r.id as number,
+    uuid: r.uuid as string,
+    userId: r.user_id as number,
+    programId: r.program_id as number,
+    isActive: Boolean(r.is_active),
+    createdOn: new Date(r.created_on as string),
+    updatedOn: new Date(r.updated_on as string),
   };
 }
 
 /** spec 2.15's field names, as for every other audited MicroMasters row. */
 export function programLetterForAudit(l: ProgramLetter | null): Record<string, unknown> | null {
   if (!l) return null;
-  return { created_on: l.createdOn.toISOString(), updated_on: l.updatedOn.toISOString(), uuid: l.uuid, user: l.userId, program: l.programId, is_active: l.isActive, id: l.id };
+  return {
+    created_on: l.createdOn.toISOString(),
+    updated_on: l.updatedOn.toISOString(),
+    uuid: l.uuid,
+    user: l.userId,
+    program: l.programId,
+    is_active: l.isActive,
+    id: l.id,
+  };
 }
 
 /** The learner's letter for the program (if any) and the program's courses they have passed. */
@@ -56,7 +69,12 @@ export function programLetterFact(requirements: ProgramRequirements, userId: num
   };
 }
 
-export async function generateProgramLetter(ctx: DomainContext, subject: AuditSubject, requirements: ProgramRequirements, fact: unknown): Promise<ProgramLetterOutcome> {
+export async function generateProgramLetter(
+  ctx: DomainContext,
+  subject: AuditSubject,
+  requirements: ProgramRequirements,
+  fact: unknown,
+): Promise<ProgramLetterOutcome> {
   const facts = (fact ?? { letter: null, passedCourseIds: [] }) as Facts;
   const passed = toCourseIdSet(facts.passedCourseIds);
   const passedCourseIds = [...passed].sort((a, b) => a - b);
@@ -69,19 +87,29 @@ export async function generateProgramLetter(ctx: DomainContext, subject: AuditSu
     // Only an inactive letter is touched: one activated meanwhile stays as it is.
     const [row] = await trx(TABLE)
       .insert({ created_on: now, updated_on: now, uuid, user_id: subject.userId, program_id: requirements.programId, is_active: true })
-      .onConflict(['user_id', 'program_id']).merge({ is_active: true, updated_on: now }).where(`${TABLE}.is_active`, false)
+      .onConflict(['user_id', 'program_id'])
+      .merge({ is_active: true, updated_on: now })
+      .where(`${TABLE}.is_active`, false)
       .returning('*');
     if (!row) return { outcome: 'skipped' as const, reason: 'already-has-letter' as const, passedCourseIds };
     const letter = rowToProgramLetter(row);
     const created = letter.uuid === uuid;
-    const before = created || !facts.letter ? null : {
-      ...letter, isActive: facts.letter.isActive, updatedOn: new Date(facts.letter.updatedOn),
-    };
+    const before =
+      created || !facts.letter
+        ? null
+        : {
+            ...letter,
+            isActive: facts.letter.isActive,
+            updatedOn: new Date(facts.letter.updatedOn),
+          };
     await writeAudit(trx, {
-      operator: ctx.operator, action: 'program-letter', ...subject,
-      before: programLetterForAudit(before), after: programLetterForAudit(letter),
+      operator: ctx.operator,
+      action: 'program-letter',
+      ...subject,
+      before: programLetterForAudit(before),
+      after: programLetterForAudit(letter),
       detail: { programId: requirements.programId, passedCourseIds },
     });
-    return { outcome: created ? 'created' as const : 'reactivated' as const, letter, passedCourseIds };
+    return { outcome: created ? ('created' as const) : ('reactivated' as const), letter, passedCourseIds };
   });
 }

@@ -19,15 +19,19 @@ export interface ProgramRequirements {
 }
 
 export async function loadProgramRequirements(db: Db, programId: number): Promise<ProgramRequirements> {
-  const courses: Array<Record<string, unknown>> = await db('courses_course as c').where('c.program_id', programId).orderBy('c.id').select(
-    'c.id',
-    db.raw('EXISTS (SELECT 1 FROM courses_electivecourse ec WHERE ec.course_id = c.id) AS is_elective'),
-    db.raw('EXISTS (SELECT 1 FROM exams_examrun e WHERE e.course_id = c.id) AS has_exam'),
-  );
+  const courses: Array<Record<string, unknown>> = await db('courses_course as c')
+    .where('c.program_id', programId)
+    .orderBy('c.id')
+    .select(
+      'c.id',
+      db.raw('EXISTS (SELECT 1 FROM courses_electivecourse ec WHERE ec.course_id = c.id) AS is_elective'),
+      db.raw('EXISTS (SELECT 1 FROM exams_examrun e WHERE e.course_id = c.id) AS has_exam'),
+    );
   // The set's courses are read from the set itself, as the reference does (electivecourse_set).
   const sets: Array<Record<string, unknown>> = await db('courses_electivesset as s')
     .leftJoin('courses_electivecourse as ec', 'ec.electives_set_id', 's.id')
-    .where('s.program_id', programId).orderBy(['s.id', 'ec.course_id'])
+    .where('s.program_id', programId)
+    .orderBy(['s.id', 'ec.course_id'])
     .select('s.id', 's.required_number', 'ec.course_id');
   const byId = new Map<number, ElectivesSet>();
   for (const r of sets) {

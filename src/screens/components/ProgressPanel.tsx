@@ -21,13 +21,22 @@ export function ProgressPanel({ courseKey, progress, note }: ProgressPanelProps)
   const percent = progress.queued === 0 ? 100 : Math.round((progress.done / progress.queued) * 100);
   return (
     <Box flexDirection="column">
-      <Text>Freezing <Text color={theme.accent}>{courseKey}</Text> — {progress.done}/{progress.queued} ({percent}%)</Text>
-      <Box width={50}><ProgressBar value={percent} /></Box>
       <Text>
-        <Text color={theme.ok}>frozen {progress.frozen}</Text>{'  '}
-        <Text color={progress.failed > 0 ? theme.error : theme.dim}>failed {progress.failed}</Text>{'  '}
-        remaining {progress.queued - progress.done}{'  '}
-        <Text color={theme.dim}>{progress.ratePerSecond}/s · ETA {formatEta(progress.etaSeconds)}</Text>
+        Freezing <Text color={theme.accent}>{courseKey}</Text> — {progress.done}/{progress.queued} ({percent}%)
+      </Text>
+      <Box width={50}>
+        <ProgressBar value={percent} />
+      </Box>
+      <Text>
+        <Text color={theme.ok}>frozen {progress.frozen}</Text>
+        {'  '}
+        <Text color={progress.failed > 0 ? theme.error : theme.dim}>failed {progress.failed}</Text>
+        {'  '}
+        remaining {progress.queued - progress.done}
+        {'  '}
+        <Text color={theme.dim}>
+          {progress.ratePerSecond}/s · ETA {formatEta(progress.etaSeconds)}
+        </Text>
       </Text>
       {note ? <Text color={theme.warn}>{note}</Text> : null}
     </Box>
