@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
 import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
 import { refusedUrl } from '../helpers/refused-url.js';
+import { USE_REAL_SERVICES } from '../helpers/services.js';
 
 // The CLI contracts of issue #3, run as a script would (no terminal) on the demo world: embedded,
 // or on real PostgreSQL + Redis when the suite has them.
@@ -147,58 +148,62 @@ describe('gradeops CLI on the demo world', () => {
     expect(twice.stderr).toContain('already restored');
   });
 
-  it('lets only one process own the embedded data directory', async (context) => {
-    if (world.mode !== 'embedded') return context.skip();
-    const pending = runs.find((r) => r.gradingStatus === 'pending')!;
-    const owner = startCli(['freeze-status', pending.courseKey, '--watch'], env);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        owner.stdout.on('data', () => resolve());
-        owner.on('exit', () => reject(new Error('the watcher exited early')));
-      });
-      const startedAt = Date.now();
-      const second = await runCli(['runs'], env);
-      expect(second.code).toBe(1);
-      expect(second.stderr).toContain(`PID ${owner.pid}`);
-      expect(second.stderr).toContain('DATABASE_URL');
-      expect(Date.now() - startedAt).toBeLessThan(10_000); // refused at once, not after a timeout
-    } finally {
-      owner.kill('SIGINT');
-      await new Promise((resolve) => owner.on('exit', resolve));
-    }
-    // The owner left cleanly: the directory is free again.
-    expect((await runCli(['runs', '--json'], env)).code).toBe(0);
-  });
+  // Embedded mode only: with services there is no data directory to own.
+  if (!USE_REAL_SERVICES) {
+    it('lets only one process own the embedded data directory', async () => {
+      const pending = runs.find((r) => r.gradingStatus === 'pending')!;
+      const owner = startCli(['freeze-status', pending.courseKey, '--watch'], env);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          owner.stdout.on('data', () => resolve());
+          owner.on('exit', () => reject(new Error('the watcher exited early')));
+        });
+        const startedAt = Date.now();
+        const second = await runCli(['runs'], env);
+        expect(second.code).toBe(1);
+        expect(second.stderr).toContain(`PID ${owner.pid}`);
+        expect(second.stderr).toContain('DATABASE_URL');
+        expect(Date.now() - startedAt).toBeLessThan(10_000); // refused at once, not after a timeout
+      } finally {
+        owner.kill('SIGINT');
+        await new Promise((resolve) => owner.on('exit', resolve));
+      }
+      // The owner left cleanly: the directory is free again.
+      expect((await runCli(['runs', '--json'], env)).code).toBe(0);
+    });
+  }
 });
 
-describe('two operators at once (PostgreSQL + Redis)', () => {
-  it('runs exactly one of two concurrent freezes of a run; the other is refused naming the first', async (context) => {
-    if (world.mode !== 'postgres') return context.skip(); // embedded mode is one process by design
-    const slow = await cliWorld({ GRADEOPS_SIM_LATENCY_MS: '50' });
-    try {
-      const list = JSON.parse((await runCli(['runs', '--json'], slow.env)).stdout).runs as RunRow[];
-      const run = list.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg')!;
-      const [a, b] = await Promise.all([
-        runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ana' }),
-        runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ben' }),
-      ]);
-      const codes = [a.code, b.code].sort();
-      expect(codes).toEqual([0, 1]);
-      const refused = JSON.parse((a.code === 1 ? a : b).stdout).error;
-      expect(refused.code).toBe('freeze-running');
-      expect(refused.message).toMatch(a.code === 1 ? /started by ben/ : /started by ana/);
-      const db = slow.openDb();
+// Services pass only: embedded mode is one process by design.
+if (USE_REAL_SERVICES) {
+  describe('two operators at once (PostgreSQL + Redis)', () => {
+    it('runs exactly one of two concurrent freezes of a run; the other is refused naming the first', async () => {
+      const slow = await cliWorld({ GRADEOPS_SIM_LATENCY_MS: '50' });
       try {
-        const runId = (await db('courses_courserun').where('edx_course_key', run.courseKey).first('id')).id;
-        expect(await db('gradeops_freeze_run').where('course_run_id', runId).count('* as n')).toEqual([{ n: 1 }]);
+        const list = JSON.parse((await runCli(['runs', '--json'], slow.env)).stdout).runs as RunRow[];
+        const run = list.find((r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg')!;
+        const [a, b] = await Promise.all([
+          runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ana' }),
+          runCli(['freeze', run.courseKey, '--json'], { ...slow.env, GRADEOPS_OPERATOR: 'ben' }),
+        ]);
+        const codes = [a.code, b.code].sort();
+        expect(codes).toEqual([0, 1]);
+        const refused = JSON.parse((a.code === 1 ? a : b).stdout).error;
+        expect(refused.code).toBe('freeze-running');
+        expect(refused.message).toMatch(a.code === 1 ? /started by ben/ : /started by ana/);
+        const db = slow.openDb();
+        try {
+          const runId = (await db('courses_courserun').where('edx_course_key', run.courseKey).first('id')).id;
+          expect(await db('gradeops_freeze_run').where('course_run_id', runId).count('* as n')).toEqual([{ n: 1 }]);
+        } finally {
+          await db.destroy();
+        }
       } finally {
-        await db.destroy();
+        await slow.close();
       }
-    } finally {
-      await slow.close();
-    }
+    });
   });
-});
+}
 
 describe('bad configuration', () => {
   it('refuses a half-set environment naming the missing variable', async () => {
@@ -221,14 +226,16 @@ describe('bad configuration', () => {
     expect(res.stdout + res.stderr).not.toContain('hunter2secret');
   });
 
-  it('says Redis is down in one line naming REDIS_URL, exit 1', async (context) => {
-    if (world.mode !== 'postgres') return context.skip(); // embedded mode has its own in-process Redis
-    const res = await runCli(['freeze', freezable.courseKey], { ...env, REDIS_URL: await refusedUrl('redis') });
-    expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_URL/),
-    ]);
-  });
+  // Services pass only: embedded mode has its own in-process Redis.
+  if (USE_REAL_SERVICES) {
+    it('says Redis is down in one line naming REDIS_URL, exit 1', async () => {
+      const res = await runCli(['freeze', freezable.courseKey], { ...env, REDIS_URL: await refusedUrl('redis') });
+      expect(res.code).toBe(1);
+      expect(res.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+.*REDIS_URL/),
+      ]);
+    });
+  }
 });
 
 describe('edX down', () => {

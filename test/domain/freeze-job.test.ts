@@ -132,12 +132,12 @@ describe('completion rules (T15–T17 as corrected by issue #3)', () => {
     const { run } = await runWith(2);
     await runFreezeJob(w.ctx(), run.key);
     w.resetSimulators();
-    await w.redis.flushdb();
+    await w.clearRedis();
     const before = await finalGradesOf(w.db, run.id);
     const summary = await runFreezeJob(w.ctx(), run.key);
     expect(summary).toMatchObject({ status: 'complete', outcome: 'already-complete', frozen: 2, frozenThisRun: 0 });
     expect(w.sims.edxorg.stats.requests).toBe(0);
-    expect(await w.redis.keys('*')).toEqual([]);
+    expect(await w.redisKeys()).toEqual([]);
     expect(await finalGradesOf(w.db, run.id)).toEqual(before);
   });
 

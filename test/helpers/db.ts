@@ -4,19 +4,42 @@ import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, inject } from 'vitest';
 import { migrateLatest, openPglite, openPgliteInstance, openPostgres } from '../../src/app/database.js';
-import { DATABASE_URL, TEMPLATE_DB, databaseUrlFor } from './services.js';
+import { TEST_DATABASE_URL, databaseUrlFor, runDatabasePrefix, templateDatabase } from './services.js';
 
 const opened: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const close of opened.splice(0).reverse()) await close();
 });
 
+/** A connection to the test server's maintenance database, for CREATE / DROP DATABASE. */
+export function adminConnection(): Knex {
+  return knexFactory({ client: 'pg', connection: TEST_DATABASE_URL, pool: { min: 0, max: 1 } });
+}
+
 /**
- * A fresh, migrated database for one test file: a clone of the template on PostgreSQL when
- * DATABASE_URL is set, else an in-memory PGlite. Destroyed after the file.
+ * A new, empty database of this run on the test PostgreSQL, cloned from the run's migrated
+ * template; `drop()` removes it. Its name carries the run id, so nothing else is ever dropped.
+ */
+export async function createRunDatabase(label: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${runDatabasePrefix()}${label}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = adminConnection();
+  await admin.raw(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase()}`);
+  return {
+    name,
+    url: databaseUrlFor(name),
+    async drop() {
+      await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await admin.destroy();
+    },
+  };
+}
+
+/**
+ * A fresh, migrated database for one test file: a clone of the run's template on the test
+ * PostgreSQL when GRADEOPS_TEST_DATABASE_URL is set, else an in-memory PGlite. Destroyed after the file.
  */
 export async function freshDb(): Promise<Knex> {
-  if (!DATABASE_URL) {
+  if (!TEST_DATABASE_URL) {
     const template = inject('pgliteTemplate');
     let db: Knex;
     if (template) {
@@ -29,14 +52,11 @@ export async function freshDb(): Promise<Knex> {
     opened.push(() => db.destroy());
     return db;
   }
-  const name = `gradeops_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: DATABASE_URL, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
-  const db = openPostgres(databaseUrlFor(name));
+  const created = await createRunDatabase('db');
+  const db = openPostgres(created.url);
   opened.push(async () => {
     await db.destroy();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name}`).catch(() => {});
-    await admin.destroy();
+    await created.drop();
   });
   return db;
 }

@@ -1,27 +1,29 @@
 import { afterAll } from 'vitest';
 import { openRedis, openRedisStandIn, type Redis } from '../../src/app/redis.js';
-import { REDIS_URL } from './services.js';
+import { claimRedisDatabase, type RedisClaim } from './redis-claims.js';
+import { TEST_REDIS_URL } from './services.js';
 
-const opened: Redis[] = [];
+const opened: Array<{ redis: Redis; claim: RedisClaim | null }> = [];
 afterAll(async () => {
-  for (const redis of opened.splice(0)) redis.disconnect();
+  for (const { redis, claim } of opened.splice(0)) {
+    redis.disconnect();
+    await claim?.release();
+  }
 });
 
 /**
- * A clean Redis for one test file: real Redis (a database index of its own per worker, flushed)
- * when REDIS_URL is set, else the in-process stand-in, flushed.
+ * A clean Redis for one test file: an empty database of the test Redis claimed for this file
+ * (emptied again after it) when GRADEOPS_TEST_REDIS_URL is set, else the in-process stand-in.
  */
 export async function freshRedis(): Promise<Redis> {
-  let redis: Redis;
-  if (REDIS_URL) {
-    const url = new URL(REDIS_URL);
-    const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 1);
-    url.pathname = `/${1 + (worker % 15)}`;
-    redis = await openRedis(url.toString());
-  } else {
-    redis = openRedisStandIn();
+  if (!TEST_REDIS_URL) {
+    const redis = openRedisStandIn();
+    await redis.flushdb(); // the stand-in is this process's own
+    opened.push({ redis, claim: null });
+    return redis;
   }
-  await redis.flushdb();
-  opened.push(redis);
+  const claim = await claimRedisDatabase();
+  const redis = await openRedis(claim.url);
+  opened.push({ redis, claim });
   return redis;
 }

@@ -7,6 +7,7 @@ import { certificatePayload, currentGradePayload, enrollmentPayload } from '../.
 import { createWorld, startSimulator, type RunningSimulator, type World } from '../../src/simulator/index.js';
 import { freshDb } from './db.js';
 import { freshRedis } from './redis.js';
+import { CLAIM_KEY, clearClaimedDatabase } from './redis-claims.js';
 
 // Small grading worlds for the domain tests: a program, courses (with or without an exam run),
 // runs with a freeze date and a backend, and learners linked to a running edX / MITx Online
@@ -123,6 +124,10 @@ export interface TestWorld {
   addLearners(run: TestRun, count: number, spec?: LearnerSpec | ((i: number) => LearnerSpec)): Promise<TestLearner[]>;
   /** Resets counters and fault knobs of both simulators. */
   resetSimulators(): void;
+  /** Every Redis key the world's code wrote (the test's claim on its Redis database left out). */
+  redisKeys(): Promise<string[]>;
+  /** Deletes those keys: the Redis database as the test found it. */
+  clearRedis(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -373,6 +378,8 @@ export async function createTestWorld(options: { timeoutMs?: number } = {}): Pro
     enrollLearner,
     addLearners,
     resetSimulators,
+    redisKeys: async () => (await redis.keys('*')).filter((k) => k !== CLAIM_KEY),
+    clearRedis: () => clearClaimedDatabase(redis),
     async close() {
       await Promise.all([edxorg.close(), mitxonline.close()]);
     },

@@ -6,26 +6,33 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerDb } from '../../src/commands/db.js';
 import { OpsError } from '../../src/domain/errors.js';
 import { freshDb } from '../helpers/db.js';
-import { DATABASE_URL, databaseUrlFor } from '../helpers/services.js';
+import { claimRedisDatabase, type RedisClaim } from '../helpers/redis-claims.js';
+import { TEST_DATABASE_URL, databaseUrlFor } from '../helpers/services.js';
 
 // `gradeops db migrate` / `db seed --demo` end to end through commander and runCommand: against a
-// fresh PostgreSQL database when DATABASE_URL is set, else an embedded data directory.
+// fresh database of the test PostgreSQL (and a claimed test Redis database) when the suite runs
+// against services, else an embedded data directory.
 
 const savedEnv = { ...process.env };
 let dataDir: string | undefined;
+let redisClaim: RedisClaim | undefined;
 
 beforeAll(async () => {
-  if (DATABASE_URL) {
+  if (TEST_DATABASE_URL) {
     const db = await freshDb(); // a migrated clone of the template; the command opens its own pool
+    redisClaim = await claimRedisDatabase();
+    // The command under test reads the operator's names: here they name this test's own database and Redis.
     process.env.DATABASE_URL = databaseUrlFor((db.client.config as { connection: { database: string } }).connection.database);
+    process.env.REDIS_URL = redisClaim.url;
   } else {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'gradeops-db-command-'));
     process.env.GRADEOPS_DATA_DIR = dataDir;
   }
 });
 
-afterAll(() => {
+afterAll(async () => {
   process.env = savedEnv;
+  await redisClaim?.release();
   process.exitCode = undefined;
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
