@@ -12,6 +12,7 @@ export type AuditAction =
   | 'revert-freeze'
   | 'restore-freeze'
   | 'resync'
+  | 'refresh-edx-data'
   | 'seed-demo'
   // spec 2.8: the side effects of a FinalGrade save, which gradeops runs itself.
   | 'combined-final-grade'

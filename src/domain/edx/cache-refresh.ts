@@ -1,6 +1,6 @@
 import type { Db } from '../db.js';
 import type { EdxSettings, Provider } from './edx-settings.js';
-import type { EdxObject } from './edx-client.js';
+import type { EdxClient, EdxObject } from './edx-client.js';
 import { loadRefreshInputs, replaceCachedRows, type CacheAnswer } from './cache-store.js';
 import { openUserSession } from './user-token.js';
 
@@ -37,7 +37,8 @@ function objectCourseKey(data: EdxObject, askedFor: string): string {
   return typeof data.course_id === 'string' && data.course_id ? data.course_id : askedFor;
 }
 
-function enrollmentCourseKey(data: EdxObject): string | null {
+/** spec 1.4: an enrollment names its run in course_details.course_id, else in a top-level course_id. */
+export function enrollmentCourseKey(data: EdxObject): string | null {
   const details = data.course_details as EdxObject | undefined;
   const key = (details && typeof details === 'object' ? details.course_id : undefined) ?? data.course_id;
   return typeof key === 'string' && key ? key : null;
@@ -71,12 +72,24 @@ export async function fetchUserGradeData(
   const inputs = await loadRefreshInputs(db, userId, provider);
   const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now, inputs);
   const { courseKeys } = inputs;
+  const { certificates, currentGrades } = await fetchGradeAnswers(client, social.uid, courseKeys);
+  return { userId, provider, tokenRefreshed, courseKeys, certificates, currentGrades };
+}
 
+/**
+ * spec 2.3 steps 4–5, the edX half: certificates (edX only, verified ones) then current grades,
+ * one call per course key. Shared by the freeze's grade refresh and the learner refresh.
+ */
+export async function fetchGradeAnswers(
+  client: EdxClient,
+  uid: string,
+  courseKeys: readonly string[],
+): Promise<{ certificates: CacheAnswer[] | null; currentGrades: CacheAnswer[] }> {
   let certificates: CacheAnswer[] | null = null;
-  if (provider === 'edxorg') {
+  if (client.provider === 'edxorg') {
     certificates = [];
     for (const key of courseKeys) {
-      const certificate = await client.getCertificate(social.uid, key);
+      const certificate = await client.getCertificate(uid, key);
       // spec 1.4: only verified certificates are ever cached.
       if (certificate && certificate.certificate_type === 'verified')
         certificates.push({ courseKey: objectCourseKey(certificate, key), data: certificate });
@@ -84,10 +97,10 @@ export async function fetchUserGradeData(
   }
   const currentGrades: CacheAnswer[] = [];
   for (const key of courseKeys) {
-    const grade = await client.getCurrentGrade(social.uid, key);
+    const grade = await client.getCurrentGrade(uid, key);
     if (grade) currentGrades.push({ courseKey: objectCourseKey(grade, key), data: grade });
   }
-  return { userId, provider, tokenRefreshed, courseKeys, certificates, currentGrades };
+  return { certificates, currentGrades };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { preparedRows, type Db } from '../db.js';
+import { preparedRows, rawRows, type Db } from '../db.js';
 import type { Provider } from './edx-settings.js';
 import type { EdxObject } from './edx-client.js';
 import { rowToSocialAuth, type SocialAuth, type SocialAuthRow } from './social-auth-store.js';
@@ -104,4 +104,37 @@ export async function replaceCachedRows(
     [payload, provider, userId, userId, provider, userId, now],
   );
   return { stored: Number(rows[0].stored), removed: Number(rows[0].removed) };
+}
+
+/** One cached row of a learner, with the key of its course run. */
+export interface CachedRow {
+  table: CacheTable;
+  courseRunId: number;
+  courseKey: string;
+  provider: Provider;
+  data: EdxObject;
+}
+
+/** Every cached enrollment, certificate and current grade of the learner on runs of these backends. */
+export async function listCachedRows(db: Db, userId: number, providers: readonly Provider[]): Promise<CachedRow[]> {
+  if (providers.length === 0) return [];
+  const rows = await db.raw(
+    `SELECT t.tbl, t.course_run_id, r.edx_course_key, r.courseware_backend, t.data FROM (
+       SELECT 'dashboard_cachedenrollment' AS tbl, course_run_id, data FROM dashboard_cachedenrollment WHERE user_id = ?
+       UNION ALL SELECT 'dashboard_cachedcertificate', course_run_id, data FROM dashboard_cachedcertificate WHERE user_id = ?
+       UNION ALL SELECT 'dashboard_cachedcurrentgrade', course_run_id, data FROM dashboard_cachedcurrentgrade WHERE user_id = ?
+     ) t JOIN courses_courserun r ON r.id = t.course_run_id
+     WHERE r.courseware_backend IN (${providers.map(() => '?').join(', ')})
+     ORDER BY r.edx_course_key, t.tbl`,
+    [userId, userId, userId, ...providers],
+  );
+  return rawRows<{ tbl: CacheTable; course_run_id: number; edx_course_key: string; courseware_backend: Provider; data: unknown }>(rows).map(
+    (r) => ({
+      table: r.tbl,
+      courseRunId: Number(r.course_run_id),
+      courseKey: r.edx_course_key,
+      provider: r.courseware_backend,
+      data: (r.data ?? {}) as EdxObject,
+    }),
+  );
 }
