@@ -6,6 +6,7 @@ import { registerDoctor } from './doctor.js';
 import { registerFreeze } from './freeze.js';
 import { registerFreezeStatus } from './freeze-status.js';
 import { registerFreezeUser } from './freeze-user.js';
+import { registerRefresh } from './refresh.js';
 import { registerResync } from './resync.js';
 import { registerRevertFreeze } from './revert-freeze.js';
 import { registerRuns } from './runs.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerCompleteFreeze,
   registerFreezeUser,
   registerResync,
+  registerRefresh,
   registerDiagnose,
   registerRevertFreeze,
   registerDoctor,
