@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { diagnoseLearner, type Diagnosis } from '../../src/domain/diagnosis/diagnose.js';
+import { refreshLearnerEdxData } from '../../src/domain/edx/learner-refresh.js';
 import { freezeOneUser } from '../../src/domain/final-grades/freeze-user.js';
 import { createTestWorld, daysFromNow, insertFinalGrade, opsErrorOf, type TestWorld } from '../helpers/world.js';
 
@@ -66,7 +67,7 @@ describe('diagnoseLearner', () => {
 
   it('healthy but not yet frozen learner: next step is to freeze them', async () => {
     const run = await w.addRun();
-    const l = await w.addLearner(run);
+    const l = await w.addLearner(run, { certificate: { type: 'verified', status: 'downloadable' } });
     await w.db('dashboard_usercacherefreshtime').insert({ user_id: l.id, current_grade: new Date() });
     const d = await diagnoseLearner(w.ctx(), l.username, run.key);
     expectReadOnlyShape(d);
@@ -87,17 +88,40 @@ describe('diagnoseLearner', () => {
     expect(d.nextStep).toContain('edX');
   });
 
-  it('no cached enrollment: refresh-enrollments', async () => {
-    const run = await w.addRun();
-    const l = await w.addLearner(run, { cache: { enrollment: false } });
+  it('spec E10, no cached enrollment: names gradeops refresh; after the refresh finds it, those checks pass', async () => {
+    const run = await w.addRun({ exam: true });
+    const l = await w.addLearner(run, { grade: { percent: 0.81, passed: true }, cache: { enrollment: false, grade: false } });
     const d = await diagnoseLearner(w.ctx(), l.username, run.key);
     expectReadOnlyShape(d);
     expect(check(d, 'cached-enrollment').outcome).toBe('fail');
+    expect(check(d, 'cached-current-grade').outcome).toBe('fail');
+    expect(check(d, 'computed-grade').outcome).toBe('fail');
     expect(check(d, 'edx-token').outcome).toBe('ok');
     expect(d.nextAction).toBe('refresh-enrollments');
+    expect(d.nextStep).toContain(`gradeops refresh ${l.username} ${run.key}`);
+    expect(w.sims.edxorg.stats.requests).toBe(0);
+
+    await refreshLearnerEdxData(w.ctx(), l.username, run.key);
+    const after = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(after, 'cached-enrollment').outcome).toBe('ok');
+    expect(check(after, 'cached-current-grade').outcome).toBe('ok');
+    expect(check(after, 'computed-grade').outcome).toBe('info');
+    expect(after.computed).toMatchObject({ grade: 0.81, passed: true, paidOnEdx: true });
+    expect(after.nextAction).toBe('freeze-user');
+    expect(after.nextStep).toContain(`gradeops freeze-user ${l.username} ${run.key}`);
   });
 
-  it('no cached current grade: that check and the computation fail; next step refreshes grades', async () => {
+  it('no enrollment even on edX: right after a refresh, the next step is enrolling, not another refresh', async () => {
+    const run = await w.addRun();
+    const l = await w.addLearner(run, { enrollment: null });
+    await refreshLearnerEdxData(w.ctx(), l.username, run.key);
+    const d = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(d, 'cached-enrollment').outcome).toBe('fail');
+    expect(d.nextAction).toBe('refresh-enrollments');
+    expect(d.nextStep).toMatch(/^edX listed no enrollment of .* must enroll there first/);
+  });
+
+  it('no cached current grade: that check and the computation fail; the next step names gradeops refresh', async () => {
     const run = await w.addRun();
     const l = await w.addLearner(run, { cache: { grade: false } });
     const d = await diagnoseLearner(w.ctx(), l.username, run.key);
@@ -107,6 +131,40 @@ describe('diagnoseLearner', () => {
     expect(check(d, 'computed-grade').outcome).toBe('fail');
     expect(d.computed).toBeNull();
     expect(d.nextAction).toBe('refresh-grades');
+    expect(d.nextStep.startsWith(`no current grade is cached: gradeops refresh ${l.username} ${run.key}`)).toBe(true);
+  });
+
+  it('a stale current grade names gradeops refresh; once refreshed, the next step is the freeze', async () => {
+    const run = await w.addRun({ exam: true });
+    const l = await w.addLearner(run);
+    await w.db('dashboard_usercacherefreshtime').insert({ user_id: l.id, current_grade: new Date(Date.now() - 2 * 3600_000) });
+    const d = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(d, 'cached-current-grade')).toMatchObject({ outcome: 'warn' });
+    expect(check(d, 'cached-current-grade').detail).toContain('(stale)');
+    expect(d.nextAction).toBe('refresh-grades');
+    expect(d.nextStep).toContain('stale');
+    expect(d.nextStep).toContain(`gradeops refresh ${l.username} ${run.key}`);
+    await refreshLearnerEdxData(w.ctx(), l.username, run.key);
+    const after = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(after, 'cached-current-grade').outcome).toBe('ok');
+    expect(after.nextAction).toBe('freeze-user');
+  });
+
+  it('a missing certificate in an edX course without exams names gradeops refresh; the refresh finds it and it passes', async () => {
+    const run = await w.addRun();
+    const l = await w.addLearner(run, { certificate: { type: 'verified', status: 'downloadable' }, cache: { certificate: false } });
+    await w.db('dashboard_usercacherefreshtime').insert({ user_id: l.id, current_grade: new Date() });
+    const d = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(d, 'certificate').outcome).toBe('warn');
+    expect(d.computed).toMatchObject({ passed: false });
+    expect(d.nextAction).toBe('refresh-grades');
+    expect(d.nextStep).toMatch(/no verified certificate is cached/);
+    expect(d.nextStep).toContain(`gradeops refresh ${l.username} ${run.key}`);
+    await refreshLearnerEdxData(w.ctx(), l.username, run.key);
+    const after = await diagnoseLearner(w.ctx(), l.username, run.key);
+    expect(check(after, 'certificate').outcome).toBe('ok');
+    expect(after.computed).toMatchObject({ passed: true });
+    expect(after.nextAction).toBe('freeze-user');
   });
 
   it('relinked learner whose FinalGrade differs from the cached data: resync', async () => {

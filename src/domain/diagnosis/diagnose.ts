@@ -55,7 +55,9 @@ export interface Diagnosis {
   nextStep: string;
 }
 
-const CURRENT_GRADE_EXPIRY_MS = 60 * 60 * 1000; // spec 2.3: current grades go stale after 1 h
+// spec 2.3: how long each cached type counts as fresh. Older (or never refreshed) data is what a
+// refresh could change, so that is when diagnose names `gradeops refresh`.
+const EXPIRY_MS = { enrollment: 5 * 60 * 1000, certificate: 6 * 60 * 60 * 1000, currentGrade: 60 * 60 * 1000 };
 
 export async function diagnoseLearner(ctx: DomainContext, username: string, courseKey: string): Promise<Diagnosis> {
   const learner = await findLearnerByUsername(ctx.db, username);
@@ -120,8 +122,11 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
   });
 
   const refreshTimes = await ctx.db('dashboard_usercacherefreshtime').where('user_id', learner.id).first();
-  const refreshedAt = refreshTimes?.[run.backend === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline'] ?? null;
-  const gradeFresh = refreshedAt !== null && now.getTime() - new Date(refreshedAt).getTime() < CURRENT_GRADE_EXPIRY_MS;
+  const edx = run.backend === 'edxorg';
+  const refreshedAt = refreshTimes?.[edx ? 'current_grade' : 'current_grade_mitxonline'] ?? null;
+  const fresh = (at: unknown, expiryMs: number) =>
+    at !== null && at !== undefined && now.getTime() - new Date(at as string).getTime() < expiryMs;
+  const gradeFresh = fresh(refreshedAt, EXPIRY_MS.currentGrade);
   add({
     id: 'cached-current-grade',
     label: 'Cached current grade',
@@ -181,6 +186,7 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
     detail: status.replace('_', ' '),
   });
 
+  const enrollmentsRefreshedAt = refreshTimes?.[edx ? 'enrollment' : 'enrollment_mitxonline'] ?? null;
   const [nextAction, nextStep] = recommend({
     learner,
     run,
@@ -192,6 +198,11 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
     finalGrade: Boolean(finalGrade),
     differs,
     failureReason: failure?.reason,
+    enrollmentsRefreshedAt: fresh(enrollmentsRefreshedAt, EXPIRY_MS.enrollment) ? new Date(enrollmentsRefreshedAt as string) : null,
+    gradeStaleSince: cached.currentGrade && !gradeFresh ? (refreshedAt ? new Date(refreshedAt as string) : 'never') : null,
+    // spec 2.4: only an edX course without exams reads the certificate; none cached means "not passed".
+    certificateMissing:
+      edx && !run.courseHasExam && !cached.certificate && !fresh(refreshTimes?.certificate ?? null, EXPIRY_MS.certificate),
   });
   return { username, courseKey, checks, computed, nextAction, nextStep };
 }
@@ -236,6 +247,12 @@ interface RecommendInput {
   finalGrade: boolean;
   differs: boolean;
   failureReason?: string;
+  /** When enrollments were refreshed, if recently enough that another refresh would find the same. */
+  enrollmentsRefreshedAt: Date | null;
+  /** The cached current grade is past its expiry: since when it was refreshed (or never). */
+  gradeStaleSince: Date | 'never' | null;
+  /** No verified certificate is cached for a course that needs one, and certificates are not fresh. */
+  certificateMissing: boolean;
 }
 
 function recommend(i: RecommendInput): [NextAction, string] {
@@ -245,17 +262,33 @@ function recommend(i: RecommendInput): [NextAction, string] {
   if (!i.social) return ['link-account', `ask ${username} to link their ${service} account from the MicroMasters dashboard`];
   if (!i.accessToken || i.failureReason === 'invalid-credentials')
     return ['sign-in-again', `ask ${username} to sign in to ${service} through MicroMasters again (the stored token is unusable)`];
-  if (!i.cached.enrollment)
+  const refresh = `gradeops refresh ${username} ${key}`;
+  if (!i.cached.enrollment) {
+    // spec 2.9 step 3 / E10: the grade refresh only asks about runs with a cached enrollment.
+    if (i.enrollmentsRefreshedAt)
+      return [
+        'refresh-enrollments',
+        `${service} listed no enrollment of ${username} in ${key} at ${i.enrollmentsRefreshedAt.toISOString()}: the learner must enroll there first, then run ${refresh}`,
+      ];
     return [
       'refresh-enrollments',
-      `refresh ${username}'s enrollments from ${service}; if the learner is enrolled the enrollment gets cached, then freeze them`,
+      `refresh ${username}'s ${service} data: ${refresh} (caches the enrollment if ${service} lists it), then diagnose again`,
     ];
+  }
   if (i.finalGrade && i.differs) return ['resync', `review and apply the difference: gradeops resync ${username} ${key} --apply`];
   if (i.finalGrade) return ['none', 'the learner has a complete FinalGrade matching the cached edX data'];
   if (!i.run.freezeGradeDate) return ['set-freeze-date', `set the freeze date of ${key} before freezing anything`];
   if (i.now.getTime() <= i.run.freezeGradeDate.getTime())
     return ['wait-for-freeze-date', `the run freezes after ${i.run.freezeGradeDate.toISOString()}`];
-  if (!i.cached.currentGrade || i.computeProblem)
-    return ['refresh-grades', `refresh and freeze in one step: gradeops freeze-user ${username} ${key}`];
+  const why = !i.cached.currentGrade
+    ? 'no current grade is cached'
+    : i.computeProblem
+      ? 'the cached data gives no grade'
+      : i.gradeStaleSince
+        ? `the cached current grade is stale (refreshed ${i.gradeStaleSince === 'never' ? 'never' : i.gradeStaleSince.toISOString()})`
+        : i.certificateMissing
+          ? 'no verified certificate is cached, so the learner would freeze as not passed'
+          : null;
+  if (why) return ['refresh-grades', `${why}: ${refresh}, then freeze: gradeops freeze-user ${username} ${key}`];
   return ['freeze-user', `freeze the learner: gradeops freeze-user ${username} ${key}`];
 }
