@@ -46,7 +46,12 @@ export function registerDb(program: Command): void {
         async (services, out) => {
           if (!(await isDatabaseEmpty(services.db))) throw notEmptyError();
           out.note(`… seeding the demo world (${opts.learners} learners, seed ${opts.seed})`);
-          const summary = await seedDemo(services.db, { learners: opts.learners, seed: opts.seed, onProgress: (m) => out.note(`… ${m}`) });
+          const summary = await seedDemo(services.db, {
+            learners: opts.learners,
+            seed: opts.seed,
+            operator: services.operator,
+            onProgress: (m) => out.note(`… ${m}`),
+          });
           out.result(summary);
           printSummary(out, summary);
         },

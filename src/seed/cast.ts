@@ -1,7 +1,7 @@
 import type { Provider } from '../domain/edx/edx-settings.js';
 import type { Catalogue } from './catalogue.js';
 import type { RunPhase } from './catalogue-data.js';
-import { addDays } from './dates.js';
+import { addDays, addMinutes } from './dates.js';
 import type { TokenState } from './edx-payloads.js';
 import type { Learner, LearnerWriter, RunOutcome } from './learner-writer.js';
 import { deriveSeed, Rng } from './prng.js';
@@ -97,6 +97,15 @@ export const DEMO_CAST: readonly DemoCastMember[] = [
     phase: 'recent',
     demonstrates: 'MITx Online only: a passing learner in a non-exam MITx Online run, which always freezes as not passed (spec E18)',
   },
+  {
+    username: 'judy',
+    firstName: 'Judy',
+    lastName: 'Kowalski',
+    course: '14.100x',
+    phase: 'recent',
+    demonstrates:
+      'enrolled on edX after her last enrollment refresh: nothing is cached, so no freeze sees her (spec E10); diagnose her, `gradeops refresh` her, then freeze-user',
+  },
 ];
 
 const STREAM_CAST = 2;
@@ -119,6 +128,8 @@ type Story = (ctx: CastContext, learner: Learner, rng: Rng) => void;
 
 interface CastSetup {
   joinedDaysAgo: number;
+  /** The edX cache was last refreshed this many days ago (default: within the last three days). */
+  lastRefreshDaysAgo?: number;
   accounts: Account[];
   programs: number[];
   story: Story;
@@ -273,6 +284,19 @@ const SETUPS: Record<string, CastSetup> = {
       enrol(ctx, learner, rng, '2.854.1x', 'recent', verified(0.93));
     },
   },
+  judy: {
+    // Her dashboard cache was refreshed the day she joined; she enrolled on edX ten days later and
+    // never came back to the dashboard, so MicroMasters never cached the enrollment.
+    joinedDaysAgo: 170,
+    lastRefreshDaysAgo: 170,
+    programs: [0],
+    accounts: [{ provider: 'edxorg', uid: 'jkowalski', state: 'valid' }],
+    story(ctx, learner, rng) {
+      const course = ctx.cat.course('14.100x');
+      const run = ctx.cat.run('14.100x', 'recent');
+      ctx.writer.enrollOnEdxOnly(learner, course, run, { mode: 'verified', percent: 0.81 }, addDays(ctx.now, -160), rng);
+    },
+  },
 };
 
 /** Grace joined before her 2021 runs; everyone else relative to `now`. */
@@ -306,7 +330,8 @@ export function seedCast(ctx: CastContext): SeededCastMember[] {
       ctx.writer.addAccount(learner, account.provider, account.uid, account.state, rng, linked);
     }
     for (const p of setup.programs) ctx.writer.enrollInProgram(learner, ctx.cat.programs[p], null);
-    ctx.writer.addRefreshTimes(learner, rng);
+    const lastRefresh = setup.lastRefreshDaysAgo === undefined ? undefined : addMinutes(addDays(ctx.now, -setup.lastRefreshDaysAgo), 20);
+    ctx.writer.addRefreshTimes(learner, rng, lastRefresh);
     setup.story(ctx, learner, rng);
     return { username: member.username, demonstrates: member.demonstrates, courseKey: ctx.cat.run(member.course, member.phase).key };
   });

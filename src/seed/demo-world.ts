@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { rawRows, type Db } from '../domain/db.js';
+import { writeAudit } from '../domain/audit/audit-log.js';
 import { OpsError } from '../domain/errors.js';
 import { DEMO_CAST, seedCast, type SeededCastMember } from './cast.js';
 import { buildCatalogue, type Catalogue } from './catalogue.js';
@@ -20,6 +21,8 @@ export interface SeedDemoOptions {
   seed: number;
   /** The reference instant every date is derived from; defaults to today 00:00 UTC. */
   now?: Date;
+  /** Who seeds, for the seed's audit row. */
+  operator?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -100,6 +103,13 @@ export async function seedDemo(db: Knex, options: SeedDemoOptions): Promise<Seed
       }
     }
     await resetSequences(trx);
+    // The seed's own audit row; it also carries what the seed left on edX only (see EdxOnlyRecord),
+    // which the simulated edX reads back (src/simulator/load-world.ts).
+    await writeAudit(trx, {
+      operator: options.operator ?? 'gradeops db seed',
+      action: 'seed-demo',
+      detail: { seed: options.seed, now: now.toISOString(), learners: total, edxOnly: writer.edxOnly },
+    });
     const counts = Object.fromEntries(SEEDED_TABLES.map((t) => [t, count(batch, t)])) as Record<SeededTable, number>;
     return {
       seed: options.seed,

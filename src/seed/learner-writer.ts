@@ -58,7 +58,24 @@ export interface StoredFinalGrade extends FinalGradeValues {
 
 export type ExamOutcome = { kind: 'taken'; score: number } | { kind: 'no-show' } | { kind: 'authorized' };
 
+/**
+ * What edX holds for a learner and the cache does not (spec E10: enrolled after the last
+ * enrollment refresh). No MicroMasters table can hold it, so the seed records it in its audit row
+ * and the simulated edX reads it from there. Objects are shaped as the edX APIs send them.
+ */
+export interface EdxOnlyRecord {
+  provider: Provider;
+  uid: string;
+  courseKey: string;
+  enrollment: object;
+  certificate: object | null;
+  currentGrade: object | null;
+}
+
 export class LearnerWriter {
+  /** Rows edX has and the cache lacks, in the order they were made. */
+  readonly edxOnly: EdxOnlyRecord[] = [];
+
   constructor(
     private readonly batch: RowBatch,
     private readonly now: Date,
@@ -102,9 +119,12 @@ export class LearnerWriter {
     this.batch.add('dashboard_programenrollment', { user_id: learner.id, program_id: program.id, share_hash: shareHash });
   }
 
-  /** The last successful cache refresh per cache type (spec 1.4); MITx Online has no certificates. */
-  addRefreshTimes(learner: Learner, rng: Rng): void {
-    const at = () => iso(addMinutes(this.now, -rng.int(30, 72 * 60)));
+  /**
+   * The last successful cache refresh per cache type (spec 1.4); MITx Online has no certificates.
+   * `when`: all of them at that instant (a learner who has not been back since) instead of recently.
+   */
+  addRefreshTimes(learner: Learner, rng: Rng, when?: Date): void {
+    const at = () => iso(when ?? addMinutes(this.now, -rng.int(30, 72 * 60)));
     const edx = learner.accounts.edxorg !== undefined;
     const mitx = learner.accounts.mitxonline !== undefined;
     this.batch.add('dashboard_usercacherefreshtime', {
@@ -166,6 +186,33 @@ export class LearnerWriter {
       updated_on: iso(at),
     });
     return { ...values, status: outcome.finalGrade.status, run };
+  }
+
+  /**
+   * The learner is enrolled in the run on edX (with a current grade and, for ended verified edX
+   * runs, a certificate, as enrollInRun would cache them) but none of it is cached (spec E10).
+   */
+  enrollOnEdxOnly(
+    learner: Learner,
+    course: SeedCourse,
+    run: SeedRun,
+    outcome: { mode: EnrollmentMode; percent: number; passed?: boolean },
+    enrolled: Date,
+    rng: Rng,
+  ): void {
+    const account = learner.accounts[run.backend];
+    if (!account) throw new Error(`seed: ${learner.username} has no ${run.backend} account for ${run.key}`);
+    const passed = outcome.passed ?? outcome.percent >= course.cutoff;
+    const ended = run.end.getTime() < this.now.getTime();
+    const certificate = run.backend === 'edxorg' && outcome.mode === 'verified' && ended;
+    this.edxOnly.push({
+      provider: run.backend,
+      uid: account.uid,
+      courseKey: run.key,
+      enrollment: enrollmentData(run, account, outcome.mode, enrolled),
+      certificate: certificate ? certificateData(run, account, outcome.percent, passed, addDays(run.end, 3), rng) : null,
+      currentGrade: currentGradeData(run, account, outcome.percent, passed),
+    });
   }
 
   /**

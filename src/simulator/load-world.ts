@@ -5,8 +5,9 @@ import { createWorld, type World } from './world.js';
 
 // Builds the simulated edX / MITx Online from what the seed wrote: learners and tokens from
 // social_auth_usersocialauth, and the cached enrollments, certificates and current grades as
-// "what edX currently says". Tables are read in id-ordered batches (keyset pagination), so a
-// 100k-learner database loads with a few hundred queries and bounded memory per batch.
+// "what edX currently says", plus what the demo seed left on edX only (loadEdxOnlyRecords).
+// Tables are read in id-ordered batches (keyset pagination), so a 100k-learner database loads
+// with a few hundred queries and bounded memory per batch.
 
 export interface LoadWorldOptions {
   batchSize?: number;
@@ -167,5 +168,59 @@ export async function loadWorldFromDatabase(db: Knex, options: LoadWorldOptions 
       });
     }
   }
+  await loadEdxOnlyRecords(db, world);
   return world;
+}
+
+interface EdxOnlyDetail {
+  edxOnly?: Array<{
+    provider?: string;
+    uid?: string;
+    courseKey?: string;
+    enrollment?: Record<string, unknown>;
+    certificate?: Record<string, unknown> | null;
+    currentGrade?: Record<string, unknown> | null;
+  }>;
+}
+
+/**
+ * What the demo seed left on edX only (a learner enrolled after her last enrollment refresh, spec
+ * E10): no MicroMasters table holds it, so the seed's audit row carries it. A real MicroMasters
+ * database has no such row and gets nothing from here.
+ */
+async function loadEdxOnlyRecords(db: Knex, world: World): Promise<void> {
+  const [exists] = rawRows<{ t: string | null }>(await db.raw(`SELECT to_regclass('gradeops_audit_log')::text AS t`));
+  if (!exists?.t) return;
+  const rows = await db('gradeops_audit_log').where('action', 'seed-demo').orderBy('id').select('detail');
+  for (const { detail } of rows as Array<{ detail: EdxOnlyDetail | null }>) {
+    for (const record of detail?.edxOnly ?? []) {
+      const { provider, uid, courseKey, enrollment, certificate, currentGrade } = record;
+      if (!provider || !isProvider(provider) || !uid || !courseKey || !enrollment) continue;
+      const sim = world[provider];
+      if (!sim.users.has(uid)) continue;
+      sim.enroll(uid, courseKey, {
+        mode: str(enrollment.mode, 'audit'),
+        isActive: enrollment.is_active !== false,
+        created: str(enrollment.created, '2020-01-01T00:00:00Z'),
+      });
+      if (certificate) {
+        sim.setCertificate(uid, courseKey, {
+          certificateType: str(certificate.certificate_type, 'verified'),
+          status: str(certificate.status, 'downloadable'),
+          grade: str(certificate.grade, ''),
+          downloadUrl: str(certificate.download_url, ''),
+          created: str(certificate.created, '2020-06-01T00:00:00Z'),
+          modified: str(certificate.modified ?? certificate.created, '2020-06-01T00:00:00Z'),
+          isPassing: typeof certificate.is_passing === 'boolean' ? certificate.is_passing : certificate.status === 'downloadable',
+        });
+      }
+      if (currentGrade) {
+        sim.setGrade(uid, courseKey, {
+          percent: currentGrade.percent,
+          passed: currentGrade.passed,
+          letterGrade: typeof currentGrade.letter_grade === 'string' ? currentGrade.letter_grade : null,
+        });
+      }
+    }
+  }
 }

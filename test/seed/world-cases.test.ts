@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inRolledBackTransaction, rawRows } from '../../src/domain/db.js';
 import type { SeedSummary } from '../../src/seed/demo-world.js';
 import { combinedGrade } from '../../src/domain/combined-grades/combined-grade-formula.js';
+import { loadWorldFromDatabase } from '../../src/simulator/index.js';
 import { seededDb } from './seeded-db.js';
 
 // Every situation the brief and spec sections 2 and 4 ask the demo world to contain, queried from
@@ -188,6 +189,30 @@ describe('learners', () => {
     );
     expect(row).toMatchObject({ status: 'pending', key: summary.highlights.freezableRun });
     expect(row.grade).not.toBe(row.data.percent);
+  });
+
+  it('has judy (spec E10): enrolled on the simulated edX after her last refresh, with nothing cached', async () => {
+    const judy = await userId('judy');
+    const key = summary.cast.find((c) => c.username === 'judy')!.courseKey;
+    expect(key).toBe(summary.highlights.freezableRun);
+    for (const table of ['dashboard_cachedenrollment', 'dashboard_cachedcurrentgrade', 'dashboard_cachedcertificate', 'grades_finalgrade'])
+      expect(await db(table).where('user_id', judy), table).toHaveLength(0);
+    const [audit] = await db('gradeops_audit_log').where('action', 'seed-demo').select('detail');
+    const record = audit.detail.edxOnly.find((r: { uid: string }) => r.uid === 'jkowalski');
+    expect(record).toMatchObject({
+      provider: 'edxorg',
+      courseKey: key,
+      enrollment: { mode: 'verified', course_details: { course_id: key } },
+      currentGrade: { percent: 0.81, passed: true },
+    });
+    // Her dashboard cache was refreshed before she enrolled, so nothing could have cached it.
+    const times = await db('dashboard_usercacherefreshtime').where('user_id', judy).first();
+    expect(times.enrollment.getTime()).toBeLessThan(new Date(record.enrollment.created).getTime());
+
+    const world = await loadWorldFromDatabase(db);
+    expect(world.edxorg.enrollments.get('jkowalski')?.get(key)).toMatchObject({ mode: 'verified', isActive: true });
+    expect(world.edxorg.grades.get('jkowalski')?.get(key)).toMatchObject({ percent: 0.81, passed: true });
+    expect(world.edxorg.certificates.get('jkowalski')?.get(key)).toMatchObject({ status: 'downloadable' });
   });
 
   it('stores proctored exam grades the way the importer does, each with an authorization', async () => {

@@ -88,6 +88,37 @@ describe('loadWorldFromDatabase', () => {
   });
 });
 
+describe('what the demo seed left on edX only (spec E10)', () => {
+  it('enrolls the learners its audit row names, and skips a record for an unknown account', async () => {
+    const key = 'course-v1:MITx+14.100x+2T2021';
+    await insertRun(db, key, 'edxorg');
+    await db('gradeops_audit_log').insert({
+      operator: 'test',
+      action: 'seed-demo',
+      detail: JSON.stringify({
+        edxOnly: [
+          {
+            provider: 'edxorg',
+            uid: 'ann-edx',
+            courseKey: key,
+            enrollment: enrollmentData(key, 'ann-edx', 'honor'),
+            certificate: null,
+            currentGrade: { course_id: key, username: 'ann-edx', passed: false, percent: 0.4, letter_grade: null },
+          },
+          { provider: 'edxorg', uid: 'nobody-edx', courseKey: key, enrollment: enrollmentData(key, 'nobody-edx'), currentGrade: null },
+        ],
+      }),
+    });
+    const world = await loadWorldFromDatabase(db);
+    expect(world.edxorg.enrollments.get('ann-edx')?.get(key)).toMatchObject({ mode: 'honor' });
+    expect(world.edxorg.enrollments.get('ann-edx')?.get(EDX_KEY)).toMatchObject({ mode: 'verified' });
+    expect(world.edxorg.grades.get('ann-edx')?.get(key)).toMatchObject({ percent: 0.4, passed: false });
+    expect(world.edxorg.certificates.get('ann-edx')?.has(key)).toBe(false);
+    expect(world.edxorg.users.has('nobody-edx')).toBe(false);
+    expect(world.edxorg.enrollments.has('nobody-edx')).toBe(false);
+  });
+});
+
 describe('startEmbeddedSimulators', () => {
   const sims: Array<{ close(): Promise<void> }> = [];
   afterAll(async () => {
