@@ -239,7 +239,7 @@ describe('bad configuration', () => {
 });
 
 describe('edX down', () => {
-  it('stops a freeze with one error naming EDXORG_CALLBACK_URL, exit 1, and puts nobody on the failed list', async () => {
+  it('stops a freeze with one error naming EDXORG_CALLBACK_URL, exit 1, and puts nobody on the failed list (spec 5b: edX unreachable stops the job)', async () => {
     // Another freezable run than the one the other tests freeze.
     const run = runs.find(
       (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.courseKey !== freezable.courseKey,

@@ -292,7 +292,7 @@ describe('failures (spec 3.6, 5b) and the re-run semantics', () => {
     expect(typeof social.extra_data.updated_at).toBe('number');
   });
 
-  it('a plain re-run skips failed learners while others remain, and says so', async () => {
+  it('a plain re-run skips failed learners while others remain, and says so (spec 5b: re-runs skip failed learners)', async () => {
     const run = await w.addRun();
     const [a, b] = await w.addLearners(run, 2);
     w.sims.edxorg.knobs.faults.set(a.uid, 500);

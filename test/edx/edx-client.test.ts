@@ -62,7 +62,7 @@ describe('EdxClient requests', () => {
     expect(await client().getCurrentGrade('bob', 'course-v1:MITx+Nope+1T2020')).toBeNull();
   });
 
-  it('treats a 401 (the token itself refused) as invalid-credentials, not as a skipped key', async () => {
+  it('treats a 401 (the token itself refused) as invalid-credentials, not as a skipped key (spec 5b: a 401 on a grade or certificate call)', async () => {
     expect((await opsError(client({}, sim.baseUrl, 'not-a-token').getCurrentGrade('bob', KEY))).code).toBe('invalid-credentials');
     expect((await opsError(client({}, sim.baseUrl, 'not-a-token').getCertificate('bob', KEY))).code).toBe('invalid-credentials');
   });

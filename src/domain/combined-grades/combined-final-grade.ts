@@ -108,7 +108,9 @@ export async function updateOrCreateCombinedFinalGrade(
       .merge(['grade', 'updated_on'])
       .returning('*');
     const saved = rowToCombinedFinalGrade(savedRow);
-    // spec 1.9: no protection rules on this audit table, so gradeops writes it as the reference does (5b).
+    // spec 1.9: no protection rules on this audit table, so gradeops writes it as the reference does (5b),
+    // except that data_before is the real previous row, NULL on create (spec 5b; the reference's
+    // second save makes it a copy of data_after, 2.11 step 5).
     await trx('grades_combinedfinalgradeaudit').insert({
       created_on: now,
       updated_on: now,

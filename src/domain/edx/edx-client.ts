@@ -94,8 +94,8 @@ export class EdxClient {
     return body[0];
   }
 
-  // Deviation from spec 3.3/3.4 (which skip every 4xx per course key): a 401 means edX refused
-  // the token itself. Skipping it would delete the learner's cached grade and silently drop them
+  // spec 5b "a 401 on a grade or certificate call", deviating from 3.3/3.4 (which skip every 4xx
+  // per course key): a 401 means edX refused the token itself. Skipping it would delete the learner's cached grade and silently drop them
   // from the freeze; failing as invalid-credentials keeps them on the failed list instead.
   #refusedToken(request: EdxRequest, status: number): OpsError {
     return new OpsError(
