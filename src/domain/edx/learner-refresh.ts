@@ -108,7 +108,8 @@ function diffRows(before: CachedRow[], after: CachedRow[]): EdxDataChange[] {
         after: null,
       });
   }
-  return changes.sort((a, b) => TABLE_ORDER.indexOf(a.table) - TABLE_ORDER.indexOf(b.table) || a.courseKey.localeCompare(b.courseKey));
+  const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0); // code points, whatever the locale
+  return changes.sort((a, b) => TABLE_ORDER.indexOf(a.table) - TABLE_ORDER.indexOf(b.table) || byKey(a.courseKey, b.courseKey));
 }
 
 /** The backends to refresh: the run's when a course key is given, else every backend the learner has linked. */
