@@ -34,14 +34,23 @@ async function waitForScreen(pattern: RegExp, timeoutMs = 60_000): Promise<strin
   throw new Error(`screen never showed ${pattern}; it shows:\n${last}`);
 }
 
-// The command line ends by echoing its exit code, so a test can wait for the whole output
-// (the summary table prints after the summary line) instead of racing the first lines of it.
-function shellLine(args: string[]): string {
+// The command line ends by echoing its exit code and a number of its own, so a test waits for
+// the whole output of THIS command (the summary table prints after the summary line), never for
+// the sentinel a previous command left in the scrollback.
+let commands = 0;
+function runInPane(args: string[]): RegExp {
+  commands += 1;
   const vars = ['GRADEOPS_DATA_DIR', 'GRADEOPS_OPERATOR'].map((k) => `${k}='${env[k]}'`).join(' ');
-  return `env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}; echo "[exit $?]"`;
+  tmux('clear-history', '-t', session);
+  tmux(
+    'send-keys',
+    '-t',
+    session,
+    `clear; env -u DATABASE_URL -u REDIS_URL ${vars} node ${BIN} ${args.map((a) => `'${a}'`).join(' ')}; echo "[exit $? #${commands}]"`,
+    'Enter',
+  );
+  return new RegExp(`\\[exit \\d+ #${commands}\\]`);
 }
-
-const FINISHED = /\[exit \d+\]/;
 
 // A machine without tmux skips this, except in CI (GRADEOPS_TEST_NO_SKIP), where it fails:
 // .ci/run installs tmux.
@@ -75,30 +84,28 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('gradeops in a terminal (tmux)', () => {
   });
 
   it('shows the course-run list when started with no subcommand', async () => {
-    tmux('send-keys', '-t', session, 'clear; ' + shellLine([]), 'Enter');
-    const text = await waitForScreen(FINISHED);
+    const text = await waitForScreen(runInPane([]));
     expect(text).toMatch(/\d+ course runs/);
     expect(text).toContain('grading status');
     expect(text).toContain('EMBEDDED DEMO');
   });
 
   it('freezes a run with a live progress view and a summary listing the failed learners', async () => {
-    tmux('send-keys', '-t', session, 'clear; ' + shellLine(['freeze', courseKey]), 'Enter');
-    const text = await waitForScreen(FINISHED);
+    const text = await waitForScreen(runInPane(['freeze', courseKey]));
     expect(text).toMatch(/stays pending|is complete/);
-    expect(text).toContain('[exit 0]'); // failed learners are reported, not an error of the command
+    expect(text).toMatch(/\[exit 0 #\d+\]/); // failed learners are reported, not an error of the command
     expect(text).toMatch(/Freezing .* — \d+\/\d+ \(100%\)/);
     expect(text).toMatch(/frozen \d+ +failed \d+ +remaining 0/);
     expect(text).toMatch(/bob +│ invalid-credentials/);
   });
 
   it('asks for the course key to be typed before a revert, and reverts once it is', async () => {
-    tmux('send-keys', '-t', session, 'clear; ' + shellLine(['revert-freeze', courseKey]), 'Enter');
+    const finished = runInPane(['revert-freeze', courseKey]);
     await waitForScreen(/Type the course key/);
     tmux('send-keys', '-t', session, '-l', courseKey);
     tmux('send-keys', '-t', session, 'Enter');
-    const text = await waitForScreen(FINISHED);
-    expect(text).toContain('[exit 0]');
+    const text = await waitForScreen(finished);
+    expect(text).toMatch(/\[exit 0 #\d+\]/);
     expect(text).toMatch(/undo with: gradeops restore-freeze \d+/);
     expect(text).toMatch(/reverted .* deleted \d+ FinalGrade/);
   });
