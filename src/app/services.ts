@@ -5,6 +5,7 @@ import type { Config, Provider } from './config.js';
 import { assertSchemaCurrent, connectionError, migrateLatest, openPglite, openPostgres } from './database.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { openRedis, openRedisStandIn, type Redis } from './redis.js';
+import { loadStandIn, saveStandIn } from './redis-stand-in-file.js';
 import { OpsError } from '../domain/errors.js';
 import type { EdxSettings } from '../domain/edx/edx-settings.js';
 
@@ -110,6 +111,8 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
       closers.push(() => sims.close());
     }
     const redis = openRedisStandIn();
+    const redisFile = path.join(config.dataDir, 'redis-stand-in.json');
+    await loadStandIn(redis, redisFile);
     const openDb = db;
     return {
       config,
@@ -120,6 +123,7 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
       edx: edxSettings(config, urls),
       async close() {
         for (const close of closers.reverse()) await close().catch(() => {});
+        await saveStandIn(redis, redisFile).catch(() => {});
         redis.disconnect();
         await openDb.destroy();
         lock.release();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { getFreezeStatus, type FreezeStatus } from '../domain/freeze/freeze-status.js';
 import { contextOf } from './domain-context.js';
+import { printDropped } from './freeze.js';
 import type { Output } from './output.js';
 import { runCommand } from './run-command.js';
 import { renderTable } from './table.js';
@@ -23,6 +24,7 @@ export function statusJson(s: FreezeStatus) {
       message: f.message,
       failedOn: f.failedOn?.toISOString() ?? null,
     })),
+    dropped: s.dropped.map((d) => ({ userId: d.userId, username: d.username, reason: d.reason, message: d.message })),
     finalGradeRows: s.finalGradeRows,
     running: s.running,
     job: s.job,
@@ -34,7 +36,7 @@ function statusLine(s: FreezeStatus): string {
   const job = s.job?.progress
     ? ` · job ${s.job.progress.done}/${s.job.progress.queued} at ${s.job.progress.ratePerSecond}/s, ETA ${s.job.progress.etaSeconds ?? '—'}s`
     : '';
-  return `${s.status.replace('_', ' ')} · eligible ${s.eligible} · frozen ${s.frozen} · failed ${s.failed.length} · remaining ${s.remaining}${s.running ? ` · running (${s.job?.operator} on ${s.job?.host})${job}` : ''}`;
+  return `${s.status.replace('_', ' ')} · eligible ${s.eligible} · frozen ${s.frozen} · failed ${s.failed.length} · remaining ${s.remaining}${s.dropped.length > 0 ? ` · dropped ${s.dropped.length}` : ''}${s.running ? ` · running (${s.job?.operator} on ${s.job?.host})${job}` : ''}`;
 }
 
 function printStatus(out: Output, s: FreezeStatus): void {
@@ -44,13 +46,16 @@ function printStatus(out: Output, s: FreezeStatus): void {
   );
   out.line(statusLine(s));
   if (s.micromastersTaskGroup) out.line('note: a MicroMasters freeze task group may be running for this run (:1:freeze_grade_ key is set)');
-  if (s.failed.length > 0)
+  if (s.failed.length > 0) {
+    out.line('Failed:');
     out.line(
       renderTable(
         ['username', 'reason', 'message'],
         s.failed.slice(0, 50).map((f) => [f.username, f.reason, f.message]),
       ),
     );
+  }
+  printDropped(out, s.dropped, s.courseKey);
 }
 
 export function registerFreezeStatus(program: Command): void {
@@ -79,6 +84,8 @@ export function registerFreezeStatus(program: Command): void {
         let last = '';
         let current = first;
         if (!out.json) printStatus(out, current);
+        // Learners who drop out of eligibility while watching are named as they appear (issue 6 §2).
+        const namedDropped = new Set(current.dropped.map((d) => d.userId));
         try {
           for (;;) {
             const text = out.json ? JSON.stringify(statusJson(current)) : statusLine(current);
@@ -86,6 +93,11 @@ export function registerFreezeStatus(program: Command): void {
               if (out.json) process.stdout.write(`${text}\n`);
               else if (last) out.line(`${new Date().toISOString().slice(11, 19)} ${text}`);
               last = text;
+            }
+            for (const d of current.dropped) {
+              if (out.json || namedDropped.has(d.userId)) continue;
+              namedDropped.add(d.userId);
+              out.line(`dropped ${d.username} (${d.reason}): ${d.message}`);
             }
             if (stopped || (current.status === 'complete' && !current.running)) break;
             await new Promise((resolve) => setTimeout(resolve, 1_000));

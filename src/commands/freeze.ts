@@ -23,25 +23,41 @@ function positive(value: string | undefined, flag: string): number | undefined {
 }
 
 export function printFreezeSummary(out: Output, s: FreezeJobSummary): void {
+  const left = s.failed.length + s.dropped.length;
   const headline = {
     'already-complete': `${s.courseKey} is already complete: nothing was queued`,
     completed: `${s.courseKey} is complete`,
-    'finished-with-failures': `${s.courseKey} stays pending: ${s.failed.length} learner(s) failed (run freeze again to complete it with them left out, or --retry-failed to retry them)`,
+    'finished-with-failures': `${s.courseKey} stays pending: ${left} learner(s) failed (run freeze again to complete it with them left out, or --retry-failed to retry them)`,
     interrupted: `${s.courseKey} was interrupted: run the same command again to resume`,
   }[s.outcome];
   out.line(headline);
   out.line(
-    `eligible ${s.eligible} · frozen ${s.frozen} (this run ${s.frozenThisRun}) · failed ${s.failed.length} · remaining ${s.remaining} · ${(s.durationMs / 1000).toFixed(1)}s`,
+    `eligible ${s.eligible} · frozen ${s.frozen} (this run ${s.frozenThisRun}) · failed ${s.failed.length} · remaining ${s.remaining}${s.dropped.length > 0 ? ` · dropped ${s.dropped.length}` : ''} · ${(s.durationMs / 1000).toFixed(1)}s`,
   );
-  if (s.failed.length > 0) {
-    out.line(
-      renderTable(
-        ['username', 'reason', 'message'],
-        s.failed.slice(0, 50).map((f) => [f.username, f.reason, f.message]),
-      ),
-    );
-    if (s.failed.length > 50) out.line(`… and ${s.failed.length - 50} more (gradeops freeze-status ${s.courseKey} --json lists all)`);
-  }
+  printLearnerTable(out, 'Failed', s.failed, s.courseKey);
+  printDropped(out, s.dropped, s.courseKey);
+}
+
+/** spec 5b / issue 6 §2: learners on the failed list who are no longer eligible, under their own heading. */
+export function printDropped(out: Output, dropped: FreezeJobSummary['dropped'], courseKey: string): void {
+  printLearnerTable(out, 'Dropped (on the failed list, no longer eligible, so not in the counts above)', dropped, courseKey);
+}
+
+function printLearnerTable(
+  out: Output,
+  heading: string,
+  learners: Array<{ username: string; reason: string; message: string }>,
+  courseKey: string,
+): void {
+  if (learners.length === 0) return;
+  out.line(`${heading}:`);
+  out.line(
+    renderTable(
+      ['username', 'reason', 'message'],
+      learners.slice(0, 50).map((f) => [f.username, f.reason, f.message]),
+    ),
+  );
+  if (learners.length > 50) out.line(`… and ${learners.length - 50} more (gradeops freeze-status ${courseKey} --json lists all)`);
 }
 
 const MAX_WARNINGS_SHOWN = 10;
@@ -118,6 +134,7 @@ export function registerFreeze(program: Command): void {
               frozenThisRun: summary.frozenThisRun,
               remaining: summary.remaining,
               failed: summary.failed.map((f) => ({ username: f.username, reason: f.reason, message: f.message })),
+              dropped: summary.dropped.map((d) => ({ userId: d.userId, username: d.username, reason: d.reason, message: d.message })),
               durationMs: summary.durationMs,
               freezeRunId: summary.freezeRunId,
             });

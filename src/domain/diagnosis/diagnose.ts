@@ -6,7 +6,7 @@ import { findSocialAuth } from '../edx/social-auth-store.js';
 import { tokenNeedsRefresh } from '../edx/token-refresh.js';
 import { serviceName } from '../edx/providers.js';
 import { isOpsError } from '../errors.js';
-import { listFailures } from '../freeze/failed-users.js';
+import { findFailure } from '../freeze/failed-users.js';
 import { loadCachedGradeData } from '../final-grades/cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from '../final-grades/compute-final-grade.js';
 import { findFinalGrade, sameValues } from '../final-grades/final-grade-store.js';
@@ -168,14 +168,20 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
       : 'none',
   });
 
-  const failure = (await listFailures(ctx.db, ctx.redis, run)).get(learner.id);
+  // spec 5b: the failed list decides; a failure row of a learner no longer on it is history.
+  const { onList, failure: lastFailure } = await findFailure(ctx.db, ctx.redis, run, learner.id);
+  const failure = onList ? lastFailure : null;
+  const when = (f: NonNullable<typeof lastFailure>) => (f.failedOn ? ` (${f.failedOn.toISOString()})` : '');
+  const dropped = onList && finalGrade?.status !== 'complete' && (!cached.enrollment || !cached.currentGrade);
   add({
     id: 'failed-freeze',
     label: 'Failed-freeze record',
-    outcome: failure ? 'warn' : 'ok',
+    outcome: failure ? 'warn' : lastFailure ? 'info' : 'ok',
     detail: failure
-      ? `${failure.reason}: ${failure.message}${failure.failedOn ? ` (${failure.failedOn.toISOString()})` : ''}`
-      : 'not on the failed list',
+      ? `${dropped ? `dropped (${cached.enrollment ? 'no-current-grade' : 'no-enrollment'}): on the failed list but no longer eligible, so not counted as failed; ` : ''}${failure.reason}: ${failure.message}${when(failure)}`
+      : lastFailure
+        ? `not on the failed list (history: the last attempt failed with ${lastFailure.reason}: ${lastFailure.message}${when(lastFailure)}; the next freeze retries the learner)`
+        : 'not on the failed list',
   });
 
   const status = await getGradingStatus(ctx.db, run.id);

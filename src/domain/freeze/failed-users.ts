@@ -3,7 +3,8 @@ import type { Db } from '../db.js';
 import { failedUsersKey } from './redis-keys.js';
 
 // Failures live in two places: the reference's Redis list (ids only, so a MicroMasters deployment
-// sees them) and gradeops_freeze_failure (one row per user: the reason of the last attempt).
+// sees them), which decides who is failed (spec 5b), and gradeops_freeze_failure (one row per
+// user: the reason of the last attempt).
 
 export type FailureReason =
   | 'no-social-auth'
@@ -60,21 +61,58 @@ export async function failedUserIdsInRedis(redis: Redis, courseKey: string): Pro
   return new Set(ids.map(Number).filter(Number.isInteger));
 }
 
-/** Every user whose last attempt failed, with the reason when gradeops knows it. */
+/**
+ * spec 5b "the failed list is the truth": the learners on failed_users_{key}, each with the reason
+ * of gradeops' last attempt when it has one. A gradeops_freeze_failure row whose learner is not on
+ * the list (cleared by a MicroMasters completion, by hand, or by a revert) is history: that learner
+ * is retried, and is neither counted nor shown as failed.
+ */
 export async function listFailures(db: Db, redis: Redis, run: { id: number; courseKey: string }): Promise<Map<number, FreezeFailure>> {
+  const ids = [...(await failedUserIdsInRedis(redis, run.courseKey))];
   const failures = new Map<number, FreezeFailure>();
-  const rows = await db('gradeops_freeze_failure').where('course_run_id', run.id).select('user_id', 'reason', 'message', 'failed_on');
-  for (const r of rows)
-    failures.set(r.user_id, { userId: r.user_id, reason: r.reason, message: r.message, failedOn: new Date(r.failed_on) });
-  for (const id of await failedUserIdsInRedis(redis, run.courseKey)) {
-    if (!failures.has(id)) {
-      failures.set(id, {
-        userId: id,
-        reason: 'reported-by-micromasters',
-        message: 'on failed_users list (written by a MicroMasters freeze task)',
-        failedOn: null,
-      });
-    }
-  }
+  if (ids.length === 0) return failures;
+  const rows = await reasonsOf(db, run.id, ids);
+  for (const id of ids) failures.set(id, rows.get(id) ?? reportedByMicromasters(id));
   return failures;
+}
+
+/** The learners of a run with a failure row, on the list or not (whose row a freeze must clear). */
+export async function usersWithFailureRows(db: Db, courseRunId: number): Promise<Set<number>> {
+  return new Set((await db('gradeops_freeze_failure').where('course_run_id', courseRunId).pluck('user_id')).map(Number));
+}
+
+/** One learner's standing: on the list or not, and gradeops' record of the last failed attempt. */
+export async function findFailure(
+  db: Db,
+  redis: Redis,
+  run: { id: number; courseKey: string },
+  userId: number,
+): Promise<{ onList: boolean; failure: FreezeFailure | null }> {
+  const [onList, rows] = await Promise.all([
+    failedUserIdsInRedis(redis, run.courseKey).then((ids) => ids.has(userId)),
+    reasonsOf(db, run.id, [userId]),
+  ]);
+  return { onList, failure: rows.get(userId) ?? (onList ? reportedByMicromasters(userId) : null) };
+}
+
+function reportedByMicromasters(userId: number): FreezeFailure {
+  return {
+    userId,
+    reason: 'reported-by-micromasters',
+    message: 'on failed_users list (written by a MicroMasters freeze task)',
+    failedOn: null,
+  };
+}
+
+async function reasonsOf(db: Db, courseRunId: number, userIds: number[]): Promise<Map<number, FreezeFailure>> {
+  const rows = await db('gradeops_freeze_failure')
+    .where('course_run_id', courseRunId)
+    .whereRaw('user_id = ANY(?::int[])', [userIds])
+    .select('user_id', 'reason', 'message', 'failed_on');
+  return new Map(
+    rows.map((r: { user_id: number; reason: FreezeFailure['reason']; message: string; failed_on: unknown }) => [
+      r.user_id,
+      { userId: r.user_id, reason: r.reason, message: r.message, failedOn: new Date(r.failed_on as string) },
+    ]),
+  );
 }

@@ -11,9 +11,9 @@ import { fetchForFreeze, freezeFetchedUser, isEdxOutage, type FreezeUserResult }
 import { OpsError, failureMessage } from '../errors.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { usernamesById } from '../users.js';
-import { listFailures, recordFailure, type FailureReason } from './failed-users.js';
+import { failedUserIdsInRedis, recordFailure, usersWithFailureRows, type FailureReason } from './failed-users.js';
 import { FreezeEmitter, type FreezeEvents } from './freeze-events.js';
-import { freezeCounts } from './freeze-status.js';
+import { freezeCounts, type DroppedReason } from './freeze-status.js';
 import { acquireFreezeLock } from './freeze-lock.js';
 import { publishProgress, RateMeter, type FreezeProgress } from './freeze-progress.js';
 import { failedUsersKey, micromastersGroupKey } from './redis-keys.js';
@@ -43,6 +43,8 @@ export interface FreezeJobSummary {
   frozenThisRun: number;
   failed: Array<{ userId: number; username: string; reason: FailureReason | 'reported-by-micromasters'; message: string }>;
   remaining: number;
+  /** On the failed list but no longer eligible (issue 6 §2); not part of the counts above. */
+  dropped: Array<{ userId: number; username: string; reason: DroppedReason; message: string }>;
   durationMs: number;
   freezeRunId: number | null;
 }
@@ -72,14 +74,21 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       });
     }
     const need = await usersNeedingFreeze(ctx.db, run.id);
-    const failures = await listFailures(ctx.db, ctx.redis, run);
-    const queue = options.retryFailed ? need : need.filter((id) => !failures.has(id));
+    // spec 5b: the failed list decides who is failed; a failure row of a learner not on it is
+    // history, so that learner is retried (issue 6 §1). Rows are read only to know whose to clear.
+    const [failedIds, withFailureRows] = await Promise.all([
+      failedUserIdsInRedis(ctx.redis, courseKey),
+      usersWithFailureRows(ctx.db, run.id),
+    ]);
+    const queue = options.retryFailed ? need : need.filter((id) => !failedIds.has(id));
 
     if (queue.length === 0) {
       // spec 2.6 step 5: nothing left but failed users (or nobody at all) → complete, clear the list.
+      // The counts are taken first, so this summary still names who the run completes without.
+      const counts = await countsOf(ctx, run);
       await completeRun(ctx, run, { reason: need.length === 0 ? 'everyone-frozen' : 'only-failed-users-left', failedUsers: need.length });
       return {
-        ...(await countsOf(ctx, run)),
+        ...counts,
         courseKey,
         status: 'complete',
         outcome: 'completed',
@@ -191,7 +200,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
         .add(async () => {
           if (outage) return;
           const username = usernames.get(userId) ?? String(userId);
-          const learnerOptions = { freezeRunId, username, mayHaveFailure: failures.has(userId), sideEffectPlan };
+          const mayHaveFailure = failedIds.has(userId) || withFailureRows.has(userId);
+          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan };
           const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
             if (isEdxOutage(error)) {
               outage ??= error;
@@ -228,7 +238,9 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     progress.state = interrupted ? 'interrupted' : 'finished';
     await publish(true);
     let status: 'pending' | 'complete' = 'pending';
-    if (!interrupted && (await usersNeedingFreeze(ctx.db, run.id)).length === 0) {
+    // A learner who failed and dropped out of eligibility (issue 6 §2) keeps the run pending too, so
+    // the summary names them; the next run completes it (spec 2.6 step 5).
+    if (!interrupted && progress.failed === 0 && (await usersNeedingFreeze(ctx.db, run.id)).length === 0) {
       await completeRun(ctx, run, { reason: 'everyone-frozen', failedUsers: 0 });
       status = 'complete';
     }
@@ -357,5 +369,6 @@ async function countsOf(ctx: DomainContext, run: CourseRun) {
     frozen: counts.frozen,
     remaining: counts.remaining,
     failed: counts.failed.map((f) => ({ userId: f.userId, username: f.username, reason: f.reason, message: f.message })),
+    dropped: counts.dropped.map((d) => ({ userId: d.userId, username: d.username, reason: d.reason, message: d.message })),
   };
 }

@@ -3,21 +3,38 @@ import { nowOf } from '../context.js';
 import { rawRows } from '../db.js';
 import { findCourseRunByKey, type CourseRun, type GradingStatus } from '../course-runs/course-run-store.js';
 import { getGradingStatus } from '../course-runs/grading-status.js';
-import { usernamesById } from '../users.js';
 import { listFailures, type FreezeFailure } from './failed-users.js';
 import { readFreezeLock, type FreezeLockOwner } from './freeze-lock.js';
 import { readProgress, type FreezeProgress } from './freeze-progress.js';
 import { micromastersGroupKey } from './redis-keys.js';
+import { needingFreeze, standingOf, type LearnerStanding } from './users-needing-freeze.js';
 
 // spec 5b "counts that add up": eligible = cached enrollment ∩ cached current grade, frozen ones
-// included; frozen = complete FinalGrades; failed = distinct not-yet-frozen users whose last
-// attempt failed; remaining = the rest. frozen + failed + remaining = eligible, always.
+// included; frozen = complete FinalGrades; failed = distinct eligible, not-yet-frozen learners on
+// the failed list (the list is the truth, 5b); remaining = the rest. frozen + failed + remaining =
+// eligible, always. Learners on the list who are no longer eligible (a 4xx on the grade call
+// deleted their cached grade) are reported beside them as `dropped` (issue 6 §2), never hidden.
+
+/** Why a learner on the failed list is no longer eligible. */
+export type DroppedReason = 'no-current-grade' | 'no-enrollment' | 'unknown-user';
+
+export interface DroppedLearner {
+  userId: number;
+  username: string;
+  reason: DroppedReason;
+  /** What happened and the next step, in one line. */
+  message: string;
+  /** gradeops' record of the last failed attempt, when it has one. */
+  lastFailure: FreezeFailure | null;
+}
 
 export interface FreezeCounts {
   eligible: number;
   frozen: number;
   failed: Array<FreezeFailure & { username: string }>;
   remaining: number;
+  /** On the failed list but no longer eligible: not part of the counts above. */
+  dropped: DroppedLearner[];
   /** Every FinalGrade row of the run, whatever its status (the reference's numerator). */
   finalGradeRows: number;
 }
@@ -35,54 +52,68 @@ export interface FreezeStatus extends FreezeCounts {
 }
 
 export async function freezeCounts(ctx: DomainContext, run: CourseRun): Promise<FreezeCounts> {
-  // One counting statement, run alongside the failure lookups: a status check on a run with
-  // 100k enrollments must stay fast (bench/RESULTS.md).
+  // One counting statement, run alongside the failed list: a status check on a run with 100k
+  // enrollments must stay fast (bench/RESULTS.md).
   const [counted, failures] = await Promise.all([
     ctx.db.raw(
-      `WITH cached AS (
-          SELECT e.user_id FROM dashboard_cachedenrollment e
-            JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
-           WHERE e.course_run_id = :run),
-        frozen AS (SELECT user_id FROM grades_finalgrade WHERE course_run_id = :run AND status = 'complete')
-       SELECT (SELECT count(*) FROM cached c WHERE NOT EXISTS (SELECT 1 FROM frozen f WHERE f.user_id = c.user_id)) AS eligible_unfrozen,
-              (SELECT count(*) FROM frozen) AS frozen,
-              (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = :run) AS rows`,
-      { run: run.id },
+      `SELECT (SELECT count(*) FROM (?) AS need) AS need,
+              (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = ? AND status = 'complete') AS frozen,
+              (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = ?) AS rows`,
+      [needingFreeze(ctx.db, run.id), run.id, run.id],
     ),
     listFailures(ctx.db, ctx.redis, run),
   ]);
-  const [row] = rawRows<{ eligible_unfrozen: number; frozen: number; rows: number }>(counted);
-  let failed: FreezeFailure[] = [];
-  if (failures.size > 0) {
-    const ids = [...failures.keys()];
-    // A join from the id list lets PostgreSQL probe the unique (user, run) indexes per failed user.
-    const stillUnfrozen = new Set(
-      rawRows<{ user_id: number }>(
-        await ctx.db.raw(
-          `SELECT e.user_id FROM unnest(?::int[]) AS ids(user_id)
-         JOIN dashboard_cachedenrollment e ON e.user_id = ids.user_id AND e.course_run_id = ?
-         JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
-        WHERE NOT EXISTS (SELECT 1 FROM grades_finalgrade f WHERE f.user_id = e.user_id AND f.course_run_id = e.course_run_id AND f.status = 'complete')`,
-          [ids, run.id],
-        ),
-      ).map((r) => r.user_id),
-    );
-    failed = ids.filter((id) => stillUnfrozen.has(id)).map((id) => failures.get(id)!);
+  const [row] = rawRows<{ need: number; frozen: number; rows: number }>(counted);
+  const failed: FreezeCounts['failed'] = [];
+  const dropped: DroppedLearner[] = [];
+  for (const standing of await standingOf(ctx.db, run.id, [...failures.keys()])) {
+    const failure = failures.get(standing.userId)!;
+    const username = standing.username ?? String(standing.userId);
+    if (standing.needsFreeze) failed.push({ ...failure, username });
+    else if (!standing.frozen) dropped.push(droppedLearner(run.courseKey, standing, username, failure));
+    // A frozen learner still on the list (its removal failed, or MicroMasters pushed it) is frozen.
   }
-  const names = await usernamesById(
-    ctx.db,
-    failed.map((f) => f.userId),
-  );
-  const eligibleUnfrozen = Number(row.eligible_unfrozen);
+  const byName = (a: { username: string }, b: { username: string }) => a.username.localeCompare(b.username);
+  const need = Number(row.need);
   const frozen = Number(row.frozen);
   return {
-    eligible: eligibleUnfrozen + frozen,
+    eligible: need + frozen,
     frozen,
-    failed: failed
-      .map((f) => ({ ...f, username: names.get(f.userId) ?? String(f.userId) }))
-      .sort((a, b) => a.username.localeCompare(b.username)),
-    remaining: eligibleUnfrozen - failed.length,
+    failed: failed.sort(byName),
+    remaining: need - failed.length,
+    dropped: dropped.sort(byName),
     finalGradeRows: Number(row.rows),
+  };
+}
+
+function droppedLearner(courseKey: string, standing: LearnerStanding, username: string, failure: FreezeFailure): DroppedLearner {
+  const last = failure.reason === 'reported-by-micromasters' ? '' : `; last attempt: ${failure.reason}: ${failure.message}`;
+  const completes = `otherwise the next \`gradeops freeze ${courseKey}\` completes the run without them`;
+  const lastFailure = failure.reason === 'reported-by-micromasters' ? null : failure;
+  if (standing.username === null) {
+    return {
+      userId: standing.userId,
+      username,
+      reason: 'unknown-user',
+      message: `no MicroMasters user has id ${standing.userId}; nothing can be frozen for it — the next \`gradeops freeze ${courseKey}\` that completes the run clears it from the list`,
+      lastFailure,
+    };
+  }
+  if (!standing.cachedEnrollment) {
+    return {
+      userId: standing.userId,
+      username,
+      reason: 'no-enrollment',
+      message: `no cached enrollment in this run, so no longer eligible${last} — next: \`gradeops diagnose ${username} ${courseKey}\`; ${completes}`,
+      lastFailure,
+    };
+  }
+  return {
+    userId: standing.userId,
+    username,
+    reason: 'no-current-grade',
+    message: `edX no longer reports a current grade for this run (the cached grade was deleted), so no longer eligible${last} — next: check the learner on edX and \`gradeops freeze-user ${username} ${courseKey}\` once it reports a grade; ${completes}`,
+    lastFailure,
   };
 }
 
