@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import * as micromastersSchema from './20261125000000_micromasters_schema.js';
 import * as gradeopsTables from './20261125000100_gradeops_tables.js';
+import * as sideEffectsDue from './20261201120000_final_grade_side_effects_due.js';
 
 // Migrations are imported, not globbed from disk, so the same list works under tsx and from the
 // compiled build, and a user's clone cannot pick up stray files.
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261125000000_micromasters_schema': micromastersSchema,
   '20261125000100_gradeops_tables': gradeopsTables,
+  '20261201120000_final_grade_side_effects_due': sideEffectsDue,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -94,6 +94,7 @@ describe('schema', () => {
       'gradeops_freeze_run',
       'gradeops_migrations',
       'gradeops_migrations_lock',
+      'gradeops_side_effects_due',
       'gradeops_snapshot',
     ]);
     // Rolling gradeops back on such a database never drops a MicroMasters table.

@@ -44,6 +44,12 @@ export function edxSettings(config: Config, urls: Partial<Record<Provider, strin
   };
 }
 
+/** close() may be called twice (a second Ctrl-C, then the command's own shutdown): it runs once. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   return config.mode === 'postgres' ? buildPostgres(config, options) : buildEmbedded(config, options);
 }
@@ -72,10 +78,10 @@ async function buildPostgres(config: Config, options: BuildOptions): Promise<Ser
     operator: config.operator,
     embedded: false,
     edx: edxSettings(config, {}),
-    async close() {
+    close: once(async () => {
       await redis.quit().catch(() => redis.disconnect());
       await db.destroy();
-    },
+    }),
   };
 }
 
@@ -121,13 +127,13 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
       operator: config.operator,
       embedded: true,
       edx: edxSettings(config, urls),
-      async close() {
+      close: once(async () => {
         for (const close of closers.reverse()) await close().catch(() => {});
         await saveStandIn(redis, redisFile).catch(() => {});
         redis.disconnect();
         await openDb.destroy();
         lock.release();
-      },
+      }),
     };
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => {});

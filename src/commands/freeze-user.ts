@@ -24,13 +24,17 @@ export function registerFreezeUser(program: Command): void {
             rule: result.computed.rule,
             explanation: result.computed.explanation,
             sideEffects: result.outcome === 'frozen' ? sideEffectSummary(result.sideEffects) : null,
+            warnings: result.outcome === 'frozen' ? result.warnings : [],
           });
         }
         out.line(
           `${result.outcome === 'frozen' ? 'froze' : 'already frozen:'} ${username} in ${courseKey}: grade ${fg.grade}, passed ${fg.passed}, paid on edX ${fg.paidOnEdx}`,
         );
         for (const line of result.computed.explanation) out.line(`  ${line}`);
-        if (result.outcome === 'frozen') for (const line of sideEffectLines(result.sideEffects)) out.line(line);
+        if (result.outcome === 'frozen') {
+          for (const line of sideEffectLines(result.sideEffects)) out.line(line);
+          for (const warning of result.warnings) out.note(`warning: ${warning}`);
+        }
       }),
     );
 }

@@ -36,6 +36,12 @@ export function printFreezeSummary(out: Output, s: FreezeJobSummary): void {
   );
   printLearnerTable(out, 'Failed', s.failed, s.courseKey);
   printDropped(out, s.dropped, s.courseKey);
+  if (s.sideEffects.finishedLeftover > 0)
+    out.line(`finished the side effects of ${s.sideEffects.finishedLeftover} FinalGrade(s) that an earlier run left due`);
+  if (s.sideEffects.due > 0)
+    out.line(
+      `${s.sideEffects.due} FinalGrade(s) still have side effects due (a side effect failed): \`gradeops side-effects ${s.courseKey}\` shows and retries them`,
+    );
 }
 
 /** spec 5b / issue 6 §2: learners on the failed list who are no longer eligible, under their own heading. */
@@ -81,7 +87,16 @@ export function registerFreeze(program: Command): void {
         let signals = 0;
         const onSignal = () => {
           signals += 1;
-          if (signals > 1) process.exit(130); // a second Ctrl-C: leave now; the next run resumes anyway
+          if (signals > 1) {
+            // A second Ctrl-C: leave now (the next run resumes anyway), but close the database
+            // first, so the embedded one is not left half-written; a hung close still exits.
+            setTimeout(() => process.exit(130), 5_000).unref();
+            void services
+              .close()
+              .catch(() => {})
+              .finally(() => process.exit(130));
+            return;
+          }
           abort.abort();
           view?.note('stopping: finishing the learners in flight… (Ctrl-C again to leave at once)');
           if (!view) out.note('stopping: finishing the learners in flight…');
@@ -135,6 +150,7 @@ export function registerFreeze(program: Command): void {
               remaining: summary.remaining,
               failed: summary.failed.map((f) => ({ username: f.username, reason: f.reason, message: f.message })),
               dropped: summary.dropped.map((d) => ({ userId: d.userId, username: d.username, reason: d.reason, message: d.message })),
+              sideEffects: summary.sideEffects,
               durationMs: summary.durationMs,
               freezeRunId: summary.freezeRunId,
             });

@@ -10,6 +10,7 @@ import { registerRefresh } from './refresh.js';
 import { registerResync } from './resync.js';
 import { registerRevertFreeze } from './revert-freeze.js';
 import { registerRuns } from './runs.js';
+import { registerSideEffects } from './side-effects.js';
 import { registerSimulator } from './simulator.js';
 
 /** Every subcommand registers itself here; cli.ts knows nothing else about them. */
@@ -23,6 +24,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerRefresh,
   registerDiagnose,
   registerRevertFreeze,
+  registerSideEffects,
   registerDoctor,
   registerDb,
   registerSimulator,

@@ -29,6 +29,7 @@ export function registerResync(program: Command): void {
             rule: r.computed.rule,
             explanation: r.computed.explanation,
             sideEffects: r.sideEffects ? sideEffectSummary(r.sideEffects) : null,
+            warnings: r.warnings,
           });
         }
         if (r.changes.length === 0) {
@@ -47,6 +48,7 @@ export function registerResync(program: Command): void {
             : `not written; run again with --apply to write it`,
         );
         if (r.sideEffects) for (const line of sideEffectLines(r.sideEffects)) out.line(line);
+        for (const warning of r.warnings) out.note(`warning: ${warning}`);
       }),
     );
 }

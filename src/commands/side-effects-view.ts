@@ -20,7 +20,8 @@ export function sideEffectLines(effects: FinalGradeSideEffects): string[] {
   if (exam.outcome === 'done' && exam.created.length > 0)
     lines.push(`exam authorization created for ${exam.created.length} schedulable exam run(s)`);
   if (exam.outcome === 'skipped' && 'note' in exam) lines.push(`exam authorization skipped: ${exam.note}`);
-  for (const e of effects.errors) lines.push(`warning: the ${e.effect} side effect failed: ${e.message}`);
+  for (const e of effects.errors)
+    lines.push(`warning: the ${e.effect} side effect failed: ${e.message} (it stays due: run \`gradeops side-effects\` once fixed)`);
   return lines;
 }
 

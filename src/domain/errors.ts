@@ -15,6 +15,7 @@ export type OpsErrorCode =
   | 'cannot-freeze-yet'
   | 'already-complete'
   | 'freeze-running'
+  | 'lost-lock'
   | 'confirmation-mismatch'
   | 'unknown-snapshot'
   | 'snapshot-restored'

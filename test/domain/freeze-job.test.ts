@@ -28,7 +28,7 @@ import { refusedUrl } from '../helpers/refused-url.js';
 
 let w: TestWorld;
 beforeAll(async () => {
-  w = await createTestWorld({ timeoutMs: 250 });
+  w = await createTestWorld({ timeoutMs: 1_000 });
 });
 afterAll(async () => {
   await w.close();

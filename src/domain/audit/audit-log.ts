@@ -30,6 +30,8 @@ export interface AuditEntry {
   before?: unknown;
   after?: unknown;
   detail?: unknown;
+  /** The outbox row (gradeops_side_effects_due) a side effect's write served (issue 12 §3). */
+  sideEffectsDueId?: number | null;
 }
 
 /** Whom an audit row is about: the learner and the course run whose FinalGrade caused the write. */
@@ -38,6 +40,8 @@ export interface AuditSubject {
   username: string | null;
   courseKey: string;
   courseRunId: number;
+  /** Set when the write serves a side-effects-due row: recorded so the effect never runs twice. */
+  sideEffectsDueId?: number | null;
 }
 
 const asJson = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
@@ -54,6 +58,7 @@ export function auditRow(entry: AuditEntry): Record<string, string | number | nu
     data_before: asJson(entry.before),
     data_after: asJson(entry.after),
     detail: asJson(entry.detail),
+    side_effects_due_id: entry.sideEffectsDueId ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { auditRow, type AuditEntry } from '../audit/audit-log.js';
 import { preparedRows, type Db } from '../db.js';
+import type { DueRowInput } from '../grade-effects/side-effects-due.js';
 
 export type FinalGradeStatus = 'pending' | 'complete';
 
@@ -75,14 +76,16 @@ const AUDIT_COLUMN_TYPES: Record<string, string> = {
   data_before: 'jsonb',
   data_after: 'jsonb',
   detail: 'jsonb',
+  side_effects_due_id: 'bigint',
 };
 
 /**
- * `insertFinalGrade` and its gradeops audit row in one statement (atomic on its own): the freeze
- * path's write costs one round trip instead of BEGIN, insert, audit, COMMIT. The audit row is
- * written only when the FinalGrade was; `audit.after` gets the new row's id added. It returns named
- * columns, not `*`: a prepared statement fails ("cached plan must not change result type") if a
- * MicroMasters migration adds a column while gradeops runs.
+ * `insertFinalGrade`, its gradeops audit row and its side-effects-due row (issue 12 §3) in one
+ * statement (atomic on its own): the freeze path's write costs one round trip instead of BEGIN,
+ * insert, audit, outbox, COMMIT. The audit and due rows are written only when the FinalGrade was;
+ * `audit.after` gets the new row's id added. It returns named columns, not `*`: a prepared
+ * statement fails ("cached plan must not change result type") if a MicroMasters migration adds a
+ * column while gradeops runs.
  */
 export async function insertFinalGradeAudited(
   db: Db,
@@ -91,7 +94,8 @@ export async function insertFinalGradeAudited(
   values: FinalGradeValues,
   now: Date,
   audit: AuditEntry,
-): Promise<FinalGrade | null> {
+  due: DueRowInput,
+): Promise<(FinalGrade & { sideEffectsDueId: number }) | null> {
   const row = auditRow(audit);
   const columns = Object.keys(row);
   const rows = await preparedRows<Record<string, unknown>>(
@@ -105,11 +109,33 @@ export async function insertFinalGradeAudited(
        INSERT INTO gradeops_audit_log (${columns.join(', ')})
        SELECT ${columns.map((c) => (c === 'data_after' ? "?::jsonb || jsonb_build_object('id', created.id)" : `?::${AUDIT_COLUMN_TYPES[c] ?? 'text'}`)).join(', ')}
          FROM created
+     ), due AS (
+       INSERT INTO gradeops_side_effects_due
+              (final_grade_id, user_id, course_run_id, course_key, username, created, source, operator, freeze_run_id, due_on)
+       SELECT created.id, created.user_id, created.course_run_id, ?::text, ?::text, true, ?::text, ?::text, ?::bigint, ?::timestamptz
+         FROM created
+       RETURNING id
      )
-     SELECT * FROM created`,
-    [userId, courseRunId, values.grade, values.passed, values.status, values.paidOnEdx, now, now, ...columns.map((c) => row[c] ?? null)],
+     SELECT created.*, due.id AS side_effects_due_id FROM created CROSS JOIN due`,
+    [
+      userId,
+      courseRunId,
+      values.grade,
+      values.passed,
+      values.status,
+      values.paidOnEdx,
+      now,
+      now,
+      ...columns.map((c) => row[c] ?? null),
+      due.courseKey,
+      due.username,
+      due.source,
+      due.operator,
+      due.freezeRunId,
+      now,
+    ],
   );
-  return rows[0] ? rowToFinalGrade(rows[0]) : null;
+  return rows[0] ? { ...rowToFinalGrade(rows[0]), sideEffectsDueId: Number(rows[0].side_effects_due_id) } : null;
 }
 
 /** What `finalGradeForAudit` will say of a FinalGrade about to be inserted, but its id. */

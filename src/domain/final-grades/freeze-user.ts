@@ -6,8 +6,11 @@ import { findLearnerByUsername } from '../users.js';
 import { fetchUserGradeData, writeUserGradeCache, type FetchedGradeData } from '../edx/cache-refresh.js';
 import { OpsError, failureMessage, isOpsError } from '../errors.js';
 import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
-import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
+import { afterFinalGradeWrite } from '../grade-effects/after-final-grade-write.js';
+import type { FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
+import { finishDueOfRun } from '../grade-effects/finish-due.js';
 import type { SideEffectPlan } from '../grade-effects/side-effect-plan.js';
+import { immediateDueSink, type DueSink } from '../grade-effects/side-effects-due.js';
 import { loadCachedGradeData } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
 import { findFinalGrade, insertFinalGradeAudited, newFinalGradeForAudit, sameValues, type FinalGrade } from './final-grade-store.js';
@@ -17,7 +20,14 @@ import { findFinalGrade, insertFinalGradeAudited, newFinalGradeForAudit, sameVal
 // and every failure lands on the failed list with its reason, so a run can always complete.
 
 export type FreezeUserResult =
-  | { outcome: 'frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade; sideEffects: FinalGradeSideEffects }
+  | {
+      outcome: 'frozen';
+      finalGrade: FinalGrade;
+      computed: ComputedFinalGrade;
+      sideEffects: FinalGradeSideEffects;
+      /** What failed after the commit besides the side effects (the learner is frozen all the same). */
+      warnings: string[];
+    }
   | { outcome: 'already-frozen'; finalGrade: FinalGrade; computed: ComputedFinalGrade }
   | { outcome: 'failed'; reason: FailureReason; message: string; existing?: FinalGrade; computed?: ComputedFinalGrade };
 
@@ -48,6 +58,8 @@ export interface FreezeUserOptions {
   mayHaveFailure?: boolean;
   /** The run's side-effect facts, loaded once by the freeze job (else per call). */
   sideEffectPlan?: SideEffectPlan;
+  /** Where finished side-effects-due rows go (the job batches their deletes); default: deleted at once. */
+  dueSink?: DueSink;
 }
 
 type FailedFreeze = Extract<FreezeUserResult, { outcome: 'failed' }>;
@@ -124,32 +136,50 @@ export async function freezeFetchedUser(
   // The unique (user, run) pair decides: the insert (with its audit row, in the same statement) is
   // skipped when a row exists (ours from before, or a concurrent freeze's), and only then is that
   // row read to compare against.
-  const created = await insertFinalGradeAudited(ctx.db, userId, run.id, values, now, {
-    operator: ctx.operator,
-    action: 'freeze-user',
-    courseKey: run.courseKey,
-    courseRunId: run.id,
+  const created = await insertFinalGradeAudited(
+    ctx.db,
     userId,
-    username: options.username ?? null,
-    before: null,
-    after: newFinalGradeForAudit(userId, run.id, values, now),
-    detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
-  });
+    run.id,
+    values,
+    now,
+    {
+      operator: ctx.operator,
+      action: 'freeze-user',
+      courseKey: run.courseKey,
+      courseRunId: run.id,
+      userId,
+      username: options.username ?? null,
+      before: null,
+      after: newFinalGradeForAudit(userId, run.id, values, now),
+      detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
+    },
+    {
+      courseKey: run.courseKey,
+      username: options.username ?? null,
+      source: options.freezeRunId ? 'freeze' : 'freeze-user',
+      operator: ctx.operator,
+      freezeRunId: options.freezeRunId ?? null,
+    },
+  );
   const written = created ? { existing: null, created } : { existing: await findFinalGrade(ctx.db, userId, run.id), created: null };
 
   if (written.created) {
-    if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
-    // spec 2.8: what MicroMasters' signals do once the new FinalGrade is committed (never throws).
-    const sideEffects = await applyFinalGradeSideEffects(ctx, run, written.created, {
+    const { sideEffectsDueId, ...finalGrade } = written.created;
+    // Committed: from here on the learner is frozen, whatever fails (spec 2.8 effects via the outbox).
+    const after = await afterFinalGradeWrite(ctx, run, finalGrade, {
       created: true,
+      dueId: sideEffectsDueId,
+      sink: options.dueSink ?? immediateDueSink(ctx.db),
       plan: options.sideEffectPlan,
       username: options.username,
+      clearFailure: options.mayHaveFailure !== false,
     });
-    return { outcome: 'frozen', finalGrade: written.created, computed, sideEffects };
+    return { outcome: 'frozen', finalGrade, computed, sideEffects: after.sideEffects, warnings: after.warnings };
   }
   const existing = written.existing!;
   if (sameValues(existing, values)) {
-    if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId);
+    // Frozen before: a failure to clear the list is harmless (a frozen learner counts as frozen).
+    if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId).catch(() => {});
     return { outcome: 'already-frozen', finalGrade: existing, computed };
   }
   return fail(
@@ -186,6 +216,8 @@ export async function freezeOneUser(
   const learner = await findLearnerByUsername(ctx.db, username);
   const run = await findCourseRunByKey(ctx.db, courseKey);
   assertCanFreeze(run, nowOf(ctx));
+  // Issue 12 §3: side effects a crash left due on this run are finished first.
+  await finishDueOfRun(ctx, run);
   const result = await freezeUserOnRun(ctx, run, learner.id, { username });
   assertNotFailed(result);
   return result;

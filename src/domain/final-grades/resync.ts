@@ -3,8 +3,10 @@ import { nowOf } from '../context.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { findCourseRunByKey } from '../course-runs/course-run-store.js';
 import { refreshUserGradeCache, type GradeCacheRefreshSummary } from '../edx/cache-refresh.js';
-import { clearFailure } from '../freeze/failed-users.js';
-import { applyFinalGradeSideEffects, type FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
+import { afterFinalGradeWrite } from '../grade-effects/after-final-grade-write.js';
+import type { FinalGradeSideEffects } from '../grade-effects/final-grade-side-effects.js';
+import { finishDueOfRun } from '../grade-effects/finish-due.js';
+import { immediateDueSink, recordDue } from '../grade-effects/side-effects-due.js';
 import { findLearnerByUsername } from '../users.js';
 import { loadCachedGradeData } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
@@ -31,6 +33,8 @@ export interface ResyncResult {
   applied: boolean;
   /** What the save caused (spec 2.8); null when nothing was written. */
   sideEffects: FinalGradeSideEffects | null;
+  /** What failed after the commit besides the side effects (the FinalGrade is written all the same). */
+  warnings: string[];
 }
 
 function diff(before: FinalGrade | null, computed: ComputedFinalGrade): FieldChange[] {
@@ -51,14 +55,17 @@ export async function resyncFinalGrade(
 ): Promise<ResyncResult> {
   const learner = await findLearnerByUsername(ctx.db, username);
   const run = await findCourseRunByKey(ctx.db, courseKey);
+  // Issue 12 §3: side effects a crash left due on this run are finished first (even when this
+  // resync then finds nothing to change, which is when they were lost before).
+  await finishDueOfRun(ctx, run);
   const refresh = await refreshUserGradeCache(ctx.db, ctx.edx, learner.id, run.backend, { now: nowOf(ctx) });
   const computed = computeFinalGrade(run, await loadCachedGradeData(ctx.db, learner.id, run.id));
   const before = await findFinalGrade(ctx.db, learner.id, run.id);
   const changes = diff(before, computed);
   const base = { username, courseKey, refresh, computed, before, changes };
-  if (!options.apply || changes.length === 0) return { ...base, after: before, applied: false, sideEffects: null };
+  if (!options.apply || changes.length === 0) return { ...base, after: before, applied: false, sideEffects: null, warnings: [] };
 
-  const { after, created } = await ctx.db.transaction(async (trx) => {
+  const { after, created, dueId } = await ctx.db.transaction(async (trx) => {
     const current = await findFinalGrade(trx, learner.id, run.id, true);
     const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
     const now = nowOf(ctx);
@@ -76,10 +83,26 @@ export async function resyncFinalGrade(
       after: finalGradeForAudit(saved),
       detail: { rule: computed.rule, inputs: computed.inputs, changes },
     });
-    return { after: saved, created: current === null };
+    // spec 2.8: a FinalGrade save (update, or create when there was none) has side effects, due
+    // from this commit on (issue 12 §3).
+    const due = saved
+      ? await recordDue(
+          trx,
+          saved,
+          current === null,
+          { courseKey, username, source: 'resync', operator: ctx.operator, freezeRunId: null },
+          now,
+        )
+      : null;
+    return { after: saved, created: current === null, dueId: due };
   });
-  await clearFailure(ctx.db, ctx.redis, run, learner.id);
-  // spec 2.8: a FinalGrade save (update, or create when there was none) has side effects.
-  const sideEffects = after ? await applyFinalGradeSideEffects(ctx, run, after, { created, username }) : null;
-  return { ...base, after, applied: true, sideEffects };
+  if (!after || dueId === null) return { ...base, after, applied: true, sideEffects: null, warnings: [] };
+  const done = await afterFinalGradeWrite(ctx, run, after, {
+    created,
+    dueId,
+    sink: immediateDueSink(ctx.db),
+    username,
+    clearFailure: true,
+  });
+  return { ...base, after, applied: true, sideEffects: done.sideEffects, warnings: done.warnings };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Db } from '../db.js';
+import { rawRows, type Db } from '../db.js';
 import { failedUsersKey } from './redis-keys.js';
 
 // Failures live in two places: the reference's Redis list (ids only, so a MicroMasters deployment
@@ -24,30 +24,46 @@ export interface FreezeFailure {
   failedOn: Date | null;
 }
 
+/**
+ * Records a failed attempt: the reason in gradeops_freeze_failure, the id on the reference's list.
+ * A learner with a complete FinalGrade is frozen whatever failed after its commit (issue 12 §3):
+ * nothing is recorded then, and it returns false.
+ */
 export async function recordFailure(
   db: Db,
   redis: Redis,
   run: { id: number; courseKey: string },
   failure: { userId: number; reason: FailureReason; message: string; freezeRunId?: number | null },
   now: Date,
-): Promise<void> {
-  await db('gradeops_freeze_failure')
-    .insert({
-      course_run_id: run.id,
-      user_id: failure.userId,
-      reason: failure.reason,
-      message: failure.message,
-      failed_on: now,
-      freeze_run_id: failure.freezeRunId ?? null,
-    })
-    .onConflict(['course_run_id', 'user_id'])
-    .merge(['reason', 'message', 'failed_on', 'freeze_run_id']);
+): Promise<boolean> {
+  const written = rawRows(
+    await db.raw(
+      `INSERT INTO gradeops_freeze_failure (course_run_id, user_id, reason, message, failed_on, freeze_run_id)
+       SELECT :run, :user, :reason, :message, :now, :freezeRun
+        WHERE NOT EXISTS (SELECT 1 FROM grades_finalgrade
+                           WHERE user_id = :user AND course_run_id = :run AND status = 'complete')
+       ON CONFLICT (course_run_id, user_id)
+       DO UPDATE SET reason = excluded.reason, message = excluded.message, failed_on = excluded.failed_on,
+                     freeze_run_id = excluded.freeze_run_id
+       RETURNING id`,
+      {
+        run: run.id,
+        user: failure.userId,
+        reason: failure.reason,
+        message: failure.message,
+        now,
+        freezeRun: failure.freezeRunId ?? null,
+      },
+    ),
+  );
+  if (written.length === 0) return false;
   // One entry per user: the reference tolerates duplicates, but counts read better without them.
   await redis
     .multi()
     .lrem(failedUsersKey(run.courseKey), 0, String(failure.userId))
     .lpush(failedUsersKey(run.courseKey), String(failure.userId))
     .exec();
+  return true;
 }
 
 export async function clearFailure(db: Db, redis: Redis, run: { id: number; courseKey: string }, userId: number): Promise<void> {

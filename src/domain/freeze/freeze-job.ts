@@ -8,8 +8,11 @@ import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-st
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
 import { fetchForFreeze, freezeFetchedUser, isEdxOutage, type FreezeUserResult } from '../final-grades/freeze-user.js';
+import { findFinalGrade, type FinalGrade } from '../final-grades/final-grade-store.js';
 import { OpsError, failureMessage } from '../errors.js';
+import { finishDueSideEffects } from '../grade-effects/finish-due.js';
 import { loadSideEffectPlan } from '../grade-effects/side-effect-plan.js';
+import { batchedDueSink, listDue } from '../grade-effects/side-effects-due.js';
 import { usernamesById } from '../users.js';
 import { failedUserIdsInRedis, recordFailure, usersWithFailureRows, type FailureReason } from './failed-users.js';
 import { FreezeEmitter, type FreezeEvents } from './freeze-events.js';
@@ -47,6 +50,8 @@ export interface FreezeJobSummary {
   dropped: Array<{ userId: number; username: string; reason: DroppedReason; message: string }>;
   durationMs: number;
   freezeRunId: number | null;
+  /** Issue 12 §3: side effects an earlier, crashed run left due and this one finished first; those still due. */
+  sideEffects: { finishedLeftover: number; due: number };
 }
 
 export async function runFreezeJob(ctx: DomainContext, courseKey: string, options: FreezeJobOptions = {}): Promise<FreezeJobSummary> {
@@ -63,16 +68,28 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       frozenThisRun: 0,
       durationMs: Date.now() - started,
       freezeRunId: null,
+      sideEffects: { finishedLeftover: 0, due: (await listDue(ctx.db, run.id)).length },
     };
   }
 
-  const lock = await acquireFreezeLock(ctx.redis, courseKey, ctx.operator);
+  const lock = await acquireFreezeLock(ctx.redis, courseKey, ctx.operator, ctx.testFaults?.freezeLockTtlMs);
   try {
     if (await ctx.redis.exists(micromastersGroupKey(courseKey))) {
       events.emit('freeze:warning', {
         message: `a MicroMasters freeze task group may be running for ${courseKey} (${micromastersGroupKey(courseKey)} is set); gradeops leaves it alone`,
       });
     }
+    // Issue 12 §3: what a crash left due on this run is finished before anyone new is frozen.
+    const sideEffectPlan = await loadSideEffectPlan(ctx.db, run);
+    const leftover = await finishDueSideEffects(ctx, run, { plan: sideEffectPlan });
+    for (const l of leftover.filter((x) => x.outcome === 'still-due'))
+      events.emit('freeze:warning', {
+        message: `${l.due.username ?? l.due.userId} is frozen, but a side effect left due by an earlier run failed again: ${l.error}`,
+      });
+    const sideEffectsOf = async () => ({
+      finishedLeftover: leftover.filter((x) => x.outcome !== 'still-due').length,
+      due: (await listDue(ctx.db, run.id)).length,
+    });
     const need = await usersNeedingFreeze(ctx.db, run.id);
     // spec 5b: the failed list decides who is failed; a failure row of a learner not on it is
     // history, so that learner is retried (issue 6 §1). Rows are read only to know whose to clear.
@@ -95,11 +112,10 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
         frozenThisRun: 0,
         durationMs: Date.now() - started,
         freezeRunId: null,
+        sideEffects: await sideEffectsOf(),
       };
     }
 
-    // Loaded once for every learner: the course's exam runs and the program's requirements (spec 2.8).
-    const sideEffectPlan = await loadSideEffectPlan(ctx.db, run);
     const concurrency = Math.max(1, options.concurrency ?? 8);
     const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
     const usernames = await usernamesById(ctx.db, queue);
@@ -146,33 +162,48 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     // says of a learner, hands it to the writers (cache rows, FinalGrade, side effects) and takes
     // the next learner. The writers' backlog is bounded, so a slow database slows the slots down.
     const edxSlots = new PQueue({ concurrency });
+    // Finished side-effects-due rows are deleted in batches: one statement per learner fewer.
+    const dueSink = batchedDueSink(ctx.db);
     const writers = new PQueue({ concurrency });
     const stop = () => edxSlots.clear();
     // Set when edX stops answering at all: the job stops like an interruption, and the learners
     // it hit stay in "remaining", not on the failed list.
     let outage: OpsError | null = null;
 
-    const asInternalFailure = async (userId: number, error: unknown) => {
+    const asInternalFailure = async (userId: number, error: unknown): Promise<LearnerResult> => {
       // A bug or a database hiccup for one learner must not end the job, and the learner must
-      // still show up as failed (spec E14: the loop goes on).
+      // still show up as failed (spec E14: the loop goes on) — unless its FinalGrade committed
+      // before the error: then it is frozen, and never also failed (issue 12 §3).
       const failure = { outcome: 'failed' as const, reason: 'internal' as FailureReason, message: failureMessage(error) };
-      await recordFailure(
+      const recorded = await recordFailure(
         ctx.db,
         ctx.redis,
         run,
         { userId, reason: failure.reason, message: failure.message, freezeRunId },
         nowOf(ctx),
-      ).catch(() => {});
+      ).catch(() => true);
+      if (!recorded) {
+        const finalGrade = await findFinalGrade(ctx.db, userId, run.id).catch(() => null);
+        if (finalGrade) {
+          events.emit('freeze:warning', {
+            message: `${usernames.get(userId) ?? userId} is frozen, but a step after its FinalGrade failed: ${failure.message}`,
+          });
+          return { outcome: 'already-frozen', finalGrade };
+        }
+      }
       return failure;
     };
-    const account = async (userId: number, username: string, result: FreezeUserResult) => {
+    const account = async (userId: number, username: string, result: LearnerResult) => {
       if (result.outcome === 'failed') {
         progress.failed++;
         events.emit('freeze:user-failed', { userId, username, reason: result.reason, message: result.message });
       } else {
         if (result.outcome === 'frozen') {
           for (const e of result.sideEffects.errors)
-            events.emit('freeze:warning', { message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message}` });
+            events.emit('freeze:warning', {
+              message: `${username} is frozen, but the ${e.effect} side effect failed: ${e.message} (it stays due: \`gradeops side-effects ${courseKey}\`)`,
+            });
+          for (const message of result.warnings) events.emit('freeze:warning', { message });
         }
         progress.frozen++;
         events.emit('freeze:user-frozen', {
@@ -189,19 +220,21 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     };
 
     options.signal?.addEventListener('abort', stop, { once: true });
+    // Issue 12 §5: a lost lock stops the job like Ctrl-C: no new learner, those in flight finish.
+    lock.lost.addEventListener('abort', stop, { once: true });
     await publish(true);
     // A task that throws anyway (a bug) must not become an unhandled rejection that ends the
     // process mid-job with its run record open: it is reported and the job goes on.
     const onTaskError = (error: unknown) =>
       events.emit('freeze:warning', { message: `internal error in the freeze job (the job goes on): ${failureMessage(error)}` });
     for (const userId of queue) {
-      if (options.signal?.aborted || outage) break;
+      if (options.signal?.aborted || outage || lock.lost.aborted) break;
       edxSlots
         .add(async () => {
-          if (outage) return;
+          if (outage || lock.lost.aborted) return;
           const username = usernames.get(userId) ?? String(userId);
           const mayHaveFailure = failedIds.has(userId) || withFailureRows.has(userId);
-          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan };
+          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan, dueSink };
           const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
             if (isEdxOutage(error)) {
               outage ??= error;
@@ -232,9 +265,14 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     }
     await edxSlots.onIdle();
     await writers.onIdle();
+    await dueSink.flush().catch(() => {
+      /* the rows stay due; the next run finds their effects done (audit rows) and clears them */
+    });
     options.signal?.removeEventListener('abort', stop);
+    lock.lost.removeEventListener('abort', stop);
 
-    const interrupted = Boolean(outage) || (Boolean(options.signal?.aborted) && progress.done < progress.queued);
+    const lostLock = lock.lost.aborted;
+    const interrupted = Boolean(outage) || lostLock || (Boolean(options.signal?.aborted) && progress.done < progress.queued);
     progress.state = interrupted ? 'interrupted' : 'finished';
     await publish(true);
     let status: 'pending' | 'complete' = 'pending';
@@ -244,8 +282,15 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       await completeRun(ctx, run, { reason: 'everyone-frozen', failedUsers: 0 });
       status = 'complete';
     }
-    await finishRunRecord(ctx, freezeRunId, interrupted ? 'interrupted' : 'finished', progress);
+    await finishRunRecord(ctx, freezeRunId, lostLock ? 'lost-lock' : interrupted ? 'interrupted' : 'finished', progress);
     events.emit('freeze:finished', { courseKey, outcome: interrupted ? 'interrupted' : 'finished', progress: { ...progress } });
+    if (lostLock) {
+      throw new OpsError(
+        'lost-lock',
+        `${(lock.lost.reason as Error).message}; the freeze stopped taking learners after freezing ${progress.frozen}, so as not to write beside the new holder`,
+        `check \`gradeops freeze-status ${courseKey}\`, then run freeze again when no other job runs: it resumes with the learners left`,
+      );
+    }
     if (outage) {
       const failedOutage: OpsError = outage;
       throw new OpsError(
@@ -263,6 +308,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       frozenThisRun: progress.frozen,
       durationMs: Date.now() - started,
       freezeRunId,
+      sideEffects: await sideEffectsOf(),
       outcome: interrupted ? 'interrupted' : status === 'complete' ? 'completed' : 'finished-with-failures',
     };
   } finally {
@@ -271,6 +317,9 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     });
   }
 }
+
+/** What the job accounts for one learner: freeze-user's result, or frozen before a later step failed. */
+type LearnerResult = FreezeUserResult | { outcome: 'already-frozen'; finalGrade: FinalGrade };
 
 /**
  * The job's events, with listeners that cannot break it: a listener that throws (a progress view,
@@ -353,7 +402,7 @@ async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: n
 async function finishRunRecord(
   ctx: DomainContext,
   id: number,
-  outcome: 'finished' | 'interrupted',
+  outcome: 'finished' | 'interrupted' | 'lost-lock',
   progress: FreezeProgress,
 ): Promise<void> {
   await ctx

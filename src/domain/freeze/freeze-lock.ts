@@ -7,7 +7,8 @@ import { freezeLockKey } from './redis-keys.js';
 
 // One freeze job per course run across every process and host: a Redis key with an expiry that
 // the holder keeps extending. A holder that died on this host (kill -9) is detected by its PID
-// and taken over at once; one on another host is taken over when its expiry runs out.
+// and taken over at once; one on another host is taken over when its expiry runs out. A holder
+// whose heartbeat finds the lock gone (or cannot reach Redis for a whole expiry) has lost it.
 
 export interface FreezeLockOwner {
   token: string;
@@ -19,6 +20,12 @@ export interface FreezeLockOwner {
 
 export interface FreezeLock {
   owner: FreezeLockOwner;
+  /**
+   * Aborted (reason: a one-line Error) when the lock is no longer ours: the heartbeat found another
+   * value under the key, or Redis did not confirm it for longer than its expiry (issue 12 §5). A job
+   * must then stop writing: the next holder may already be at work.
+   */
+  lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -49,17 +56,42 @@ export async function acquireFreezeLock(redis: Redis, courseKey: string, operato
   const value = JSON.stringify(owner);
   for (let attempt = 0; attempt < 2; attempt++) {
     if ((await redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK') {
+      const lost = new AbortController();
+      let confirmedAt = Date.now();
+      const lose = (message: string) => {
+        if (!lost.signal.aborted) lost.abort(new Error(message));
+      };
       const heartbeat = setInterval(
         () => {
-          redis.eval(EXTEND_IF_OWNER, 1, key, value, ttlMs).catch(() => {
-            /* next beat retries; expiry is the backstop */
-          });
+          if (lost.signal.aborted) return;
+          if (Date.now() - confirmedAt > ttlMs) {
+            lose(
+              `Redis has not confirmed the freeze lock of ${courseKey} for longer than its ${ttlMs} ms expiry, so another job may hold it now`,
+            );
+            return;
+          }
+          redis.eval(EXTEND_IF_OWNER, 1, key, value, ttlMs).then(
+            async (extended) => {
+              if (Number(extended) === 1) {
+                confirmedAt = Date.now();
+                return;
+              }
+              const holder = await readFreezeLock(redis, courseKey).catch(() => null);
+              lose(
+                `the freeze lock of ${courseKey} was lost${holder ? ` to ${holder.operator} on ${holder.host} (PID ${holder.pid})` : ' (it expired or was removed)'}`,
+              );
+            },
+            () => {
+              /* next beat retries; past the expiry the lock counts as lost (above) */
+            },
+          );
         },
         Math.max(50, Math.floor(ttlMs / 3)),
       );
       heartbeat.unref();
       return {
         owner,
+        lost: lost.signal,
         async release() {
           clearInterval(heartbeat);
           await redis.eval(DELETE_IF_OWNER, 1, key, value);

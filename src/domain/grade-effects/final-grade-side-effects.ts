@@ -32,12 +32,20 @@ interface Failed {
   message: string;
 }
 
+/** An effect that wrote before a crash, for the same due row (its audit row says so): not run twice. */
+interface AlreadyDone {
+  outcome: 'skipped';
+  reason: 'already-done';
+}
+
 export interface FinalGradeSideEffects {
-  combinedFinalGrade: CombinedFinalGradeOutcome | { outcome: 'skipped'; reason: 'course-without-exam' | 'run-without-course' } | Failed;
-  programLetter: ProgramLetterOutcome | { outcome: 'skipped'; reason: 'not-a-create' | 'run-without-program' } | Failed;
+  combinedFinalGrade:
+    CombinedFinalGradeOutcome | { outcome: 'skipped'; reason: 'course-without-exam' | 'run-without-course' } | AlreadyDone | Failed;
+  programLetter: ProgramLetterOutcome | { outcome: 'skipped'; reason: 'not-a-create' | 'run-without-program' } | AlreadyDone | Failed;
   examAuthorization:
     | ExamAuthorizationOutcome
     | { outcome: 'skipped'; reason: 'not-paid-on-edx' | 'no-schedulable-exam-run' | 'run-without-course' }
+    | AlreadyDone
     | Failed;
   /** The side effects that failed; the FinalGrade itself stays written. */
   errors: Array<{ effect: SideEffectName; message: string }>;
@@ -49,6 +57,10 @@ export interface FinalGradeSideEffectOptions {
   /** The run's plan, when the caller (the freeze job) loaded it once for many learners. */
   plan?: SideEffectPlan;
   username?: string | null;
+  /** The outbox row these effects serve (issue 12 §3): each write's audit row names it. */
+  dueId?: number;
+  /** Effects that already wrote for this due row before a crash: skipped, never run twice. */
+  done?: ReadonlySet<SideEffectName>;
 }
 
 /**
@@ -96,11 +108,21 @@ export async function applyFinalGradeSideEffects(
       courseId === null ? { outcome: 'skipped', reason: 'run-without-course' } : { outcome: 'skipped', reason: 'no-schedulable-exam-run' };
   }
 
+  const done = options.done ?? new Set<SideEffectName>();
+  const alreadyDone: AlreadyDone = { outcome: 'skipped', reason: 'already-done' };
   const fragments: Partial<Record<'combined' | 'letter' | 'exam', SqlFragment>> = {};
-  if (courseId !== null && plan.examRuns.length > 0) fragments.combined = combinedFinalGradeFact(userId, courseId, now);
-  if (options.created && plan.program) fragments.letter = programLetterFact(plan.program, userId);
-  if (courseId !== null && finalGrade.paidOnEdx && schedulable.length > 0)
-    fragments.exam = examAuthorizationFact(userId, courseId, schedulable);
+  if (courseId !== null && plan.examRuns.length > 0) {
+    if (done.has('combined-final-grade')) result.combinedFinalGrade = alreadyDone;
+    else fragments.combined = combinedFinalGradeFact(userId, courseId, now);
+  }
+  if (options.created && plan.program) {
+    if (done.has('program-letter')) result.programLetter = alreadyDone;
+    else fragments.letter = programLetterFact(plan.program, userId);
+  }
+  if (courseId !== null && finalGrade.paidOnEdx && schedulable.length > 0) {
+    if (done.has('exam-authorization')) result.examAuthorization = alreadyDone;
+    else fragments.exam = examAuthorizationFact(userId, courseId, schedulable);
+  }
 
   let facts: Partial<Record<'combined' | 'letter' | 'exam', unknown>>;
   try {
@@ -112,7 +134,13 @@ export async function applyFinalGradeSideEffects(
     return result;
   }
 
-  const subject: AuditSubject = { userId, username: options.username ?? null, courseKey: run.courseKey, courseRunId: run.id };
+  const subject: AuditSubject = {
+    userId,
+    username: options.username ?? null,
+    courseKey: run.courseKey,
+    courseRunId: run.id,
+    sideEffectsDueId: options.dueId ?? null,
+  };
   if (fragments.combined) {
     result.combinedFinalGrade = await updateOrCreateCombinedFinalGrade(ctx, subject, courseId!, facts.combined).catch((error: unknown) =>
       fail('combined-final-grade', error),
