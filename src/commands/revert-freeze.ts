@@ -75,7 +75,7 @@ export function registerRevertFreeze(program: Command): void {
         const result = await restoreFreeze(ctx, id, { confirm });
         if (out.json) return out.result(result);
         out.line(
-          `restored snapshot ${id} of ${result.courseKey}: ${result.restoredFinalGrades} FinalGrade(s), grading status ${result.restoredGradingStatus ?? 'none'}`,
+          `restored snapshot ${id} of ${result.courseKey}: ${result.restoredFinalGrades} FinalGrade(s), grading status ${result.restoredGradingStatus ?? 'none'}, ${result.restoredFailedUsers} learner(s) on the failed list`,
         );
       }),
     );

@@ -4,6 +4,7 @@ import { runFreezeJob } from '../../src/domain/freeze/freeze-job.js';
 import { getFreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { listSnapshots, restoreFreeze } from '../../src/domain/final-grades/restore.js';
 import { revertFreeze } from '../../src/domain/final-grades/revert.js';
+import { rawRows } from '../../src/domain/db.js';
 import {
   createTestWorld,
   failedListOf,
@@ -29,28 +30,13 @@ beforeEach(() => w.resetSimulators());
 
 const count = async (table: string, where: Record<string, unknown> = {}) =>
   Number((await w.db(table).where(where).count('* as n').first())!.n);
-/** Rows with timestamps as PostgreSQL prints them (microseconds included), to compare exactly. */
-const exactFinalGrades = (runId: number) =>
-  w
-    .db('grades_finalgrade')
-    .where('course_run_id', runId)
-    .orderBy('id')
-    .select(
-      'id',
-      'user_id',
-      'course_run_id',
-      'grade',
-      'passed',
-      'status',
-      'course_run_paid_on_edx',
-      w.db.raw(`created_on::text AS created_on`),
-      w.db.raw(`updated_on::text AS updated_on`),
-    );
-const exactStatus = (runId: number) =>
-  w
-    .db('grades_courserungradingstatus')
-    .where('course_run_id', runId)
-    .first('id', 'course_run_id', 'status', w.db.raw(`created_on::text AS created_on`), w.db.raw(`updated_on::text AS updated_on`));
+/** Every column of every row, as PostgreSQL prints it (timestamps to the microsecond), to compare exactly. */
+const everyColumn = async (table: string, runId: number) =>
+  rawRows<{ row: string }>(
+    await w.db.raw(`SELECT row_to_json(t)::text AS row FROM ${table} t WHERE t.course_run_id = ? ORDER BY t.id`, [runId]),
+  ).map((r) => r.row);
+const exactFinalGrades = (runId: number) => everyColumn('grades_finalgrade', runId);
+const exactStatus = (runId: number) => everyColumn('grades_courserungradingstatus', runId);
 
 async function auditFinalGrade(finalGradeId: number, actingUserId: number | null = null) {
   const at = new Date();
@@ -208,6 +194,56 @@ describe('revertFreeze', () => {
     await restoreFreeze(w.ctx(), snapshotId, { confirm: run.key });
     expect(await exactFinalGrades(run.id)).toEqual(before);
     expect(await exactStatus(run.id)).toEqual(statusBefore);
+  });
+
+  it('restores a column MicroMasters adds later too: the snapshot holds every column', async () => {
+    const { run } = await frozenRun(2, false);
+    await w.db.raw('ALTER TABLE grades_finalgrade ADD COLUMN review_note text NULL');
+    try {
+      await w.db('grades_finalgrade').where('course_run_id', run.id).update({ review_note: 'checked by the registrar' });
+      const before = await exactFinalGrades(run.id);
+      expect(before[0]).toContain('"review_note":"checked by the registrar"');
+      const { snapshotId } = await revertFreeze(w.ctx(), run.key, { confirm: run.key });
+      await restoreFreeze(w.ctx(), snapshotId, { confirm: run.key });
+      expect(await exactFinalGrades(run.id)).toEqual(before);
+    } finally {
+      await w.db.raw('ALTER TABLE grades_finalgrade DROP COLUMN review_note');
+    }
+  });
+
+  it('restore puts the failed list back as it was at the revert: Redis ids in order and gradeops reasons (issue 12 §6)', async () => {
+    const run = await w.addRun();
+    const [a, b] = await w.addLearners(run, 2);
+    await w.addLearners(run, 2);
+    w.sims.edxorg.knobs.faults.set(a.uid, 500);
+    w.sims.edxorg.knobs.faults.set(b.uid, 'timeout');
+    await runFreezeJob(w.ctx(), run.key);
+    await w.redis.lpush(`failed_users_${run.key}`, '424242'); // an id MicroMasters pushed
+    const listBefore = await failedListOf(w.redis, run.key);
+    const failuresBefore = await everyColumn('gradeops_freeze_failure', run.id);
+    const statusBefore = await getFreezeStatus(w.ctx(), run.key);
+    expect(statusBefore).toMatchObject({ status: 'pending', frozen: 2, remaining: 0 });
+    expect(statusBefore.failed.map((f) => [f.userId, f.reason]).sort()).toEqual(
+      [
+        [a.id, 'edx-error'],
+        [b.id, 'edx-timeout'],
+      ].sort(),
+    );
+
+    const { snapshotId } = await revertFreeze(w.ctx(), run.key, { confirm: run.key });
+    expect(await getFreezeStatus(w.ctx(), run.key)).toMatchObject({ status: 'not_started', failed: [], remaining: 4 });
+
+    const restored = await restoreFreeze(w.ctx(), snapshotId, { confirm: run.key });
+    expect(restored).toMatchObject({ restoredFinalGrades: 2, restoredGradingStatus: 'pending', restoredFailedUsers: 3 });
+    expect(await failedListOf(w.redis, run.key)).toEqual(listBefore);
+    expect(await everyColumn('gradeops_freeze_failure', run.id)).toEqual(failuresBefore);
+    const after = await getFreezeStatus(w.ctx(), run.key);
+    expect({ failed: after.failed, remaining: after.remaining, status: after.status, dropped: after.dropped }).toEqual({
+      failed: statusBefore.failed,
+      remaining: 0,
+      status: 'pending',
+      dropped: statusBefore.dropped,
+    });
   });
 
   it('restore refuses when grades were frozen again since the revert', async () => {

@@ -1,17 +1,22 @@
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
 import { writeAudit } from '../audit/audit-log.js';
-import { OpsError } from '../errors.js';
+import { OpsError, failureMessage } from '../errors.js';
+import { failedUsersKey } from '../freeze/redis-keys.js';
 import { assertConfirmed, assertNoFreezeRunning, type SnapshotData } from './revert.js';
 
 // The way back from a revert: the snapshot's FinalGrades and grading status come back exactly
-// (same ids, values and timestamps). Refused when grades were frozen again since the revert.
+// (same ids, every column, timestamps to the microsecond), and so does the run's failed list —
+// the Redis ids and gradeops' reasons as they were at the revert (issue 12 §6). Refused when
+// grades were frozen again since the revert.
 
 export interface RestoreResult {
   snapshotId: number;
   courseKey: string;
   restoredFinalGrades: number;
   restoredGradingStatus: string | null;
+  /** Learners put back on the failed list. */
+  restoredFailedUsers: number;
 }
 
 export async function findSnapshot(ctx: DomainContext, snapshotId: number) {
@@ -47,7 +52,7 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
   const data = (typeof snapshot.data === 'string' ? JSON.parse(snapshot.data) : snapshot.data) as SnapshotData;
   const kept = new Set(data.keptFinalGradeIds);
 
-  return ctx.db.transaction(async (trx) => {
+  const result = await ctx.db.transaction(async (trx) => {
     const current = await trx('grades_finalgrade').where('course_run_id', snapshot.course_run_id).pluck('id');
     const newer = current.filter((id: number) => !kept.has(id));
     if (newer.length > 0) {
@@ -57,13 +62,27 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
         'revert the run again first (that takes a snapshot of them too), then restore this snapshot',
       );
     }
-    // Snapshot timestamps are ISO-8601 text (microseconds kept): PostgreSQL parses them as they are.
+    // The rows as the snapshot holds them, every column: PostgreSQL maps the JSON back itself.
     const rows = data.finalGrades.filter((fg) => !kept.has(fg.id as number));
-    for (let i = 0; i < rows.length; i += 1_000) await trx('grades_finalgrade').insert(rows.slice(i, i + 1_000));
+    for (let i = 0; i < rows.length; i += 1_000) {
+      await trx.raw(`INSERT INTO grades_finalgrade SELECT * FROM jsonb_populate_recordset(NULL::grades_finalgrade, ?::jsonb)`, [
+        JSON.stringify(rows.slice(i, i + 1_000)),
+      ]);
+    }
     await trx('grades_courserungradingstatus').where('course_run_id', snapshot.course_run_id).del();
     if (data.gradingStatus) {
-      const s = data.gradingStatus;
-      await trx('grades_courserungradingstatus').insert(s);
+      await trx.raw(
+        `INSERT INTO grades_courserungradingstatus SELECT * FROM jsonb_populate_record(NULL::grades_courserungradingstatus, ?::jsonb)`,
+        [JSON.stringify(data.gradingStatus)],
+      );
+    }
+    if (data.failedUsers) {
+      await trx('gradeops_freeze_failure').where('course_run_id', snapshot.course_run_id).del();
+      if (data.failedUsers.failures.length > 0) {
+        await trx.raw(`INSERT INTO gradeops_freeze_failure SELECT * FROM jsonb_populate_recordset(NULL::gradeops_freeze_failure, ?::jsonb)`, [
+          JSON.stringify(data.failedUsers.failures),
+        ]);
+      }
     }
     await trx('gradeops_snapshot')
       .where('id', snapshotId)
@@ -73,7 +92,11 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
       action: 'restore-freeze',
       courseKey: snapshot.course_key,
       courseRunId: snapshot.course_run_id,
-      after: { finalGrades: rows.length + kept.size, gradingStatus: data.gradingStatus?.status ?? null },
+      after: {
+        finalGrades: rows.length + kept.size,
+        gradingStatus: data.gradingStatus?.status ?? null,
+        failedUsers: data.failedUsers?.redisIds.length ?? null,
+      },
       detail: { snapshotId },
     });
     return {
@@ -81,8 +104,25 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
       courseKey: snapshot.course_key,
       restoredFinalGrades: rows.length,
       restoredGradingStatus: (data.gradingStatus?.status as string) ?? null,
+      restoredFailedUsers: new Set(data.failedUsers?.redisIds ?? []).size,
     };
   });
+  if (data.failedUsers) {
+    const key = failedUsersKey(snapshot.course_key);
+    try {
+      const multi = ctx.redis.multi().del(key);
+      if (data.failedUsers.redisIds.length > 0) multi.rpush(key, ...data.failedUsers.redisIds);
+      await multi.exec();
+    } catch (error) {
+      throw new OpsError(
+        'redis-unreachable',
+        `restored snapshot ${snapshotId} in the database, but putting its failed list back into Redis failed: ${failureMessage(error)}`,
+        `those ${result.restoredFailedUsers} learner(s) count as remaining; \`gradeops freeze ${snapshot.course_key}\` retries them`,
+        { cause: error },
+      );
+    }
+  }
+  return result;
 }
 
 export async function listSnapshots(ctx: DomainContext, courseKey?: string) {

@@ -3,7 +3,7 @@ import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
 import { writeAudit } from '../audit/audit-log.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
-import { affectedRows, toCount } from '../db.js';
+import { affectedRows, rawRows, toCount } from '../db.js';
 import { OpsError } from '../errors.js';
 import { readFreezeLock } from '../freeze/freeze-lock.js';
 import { failedUsersKey, gradeopsKeysOf } from '../freeze/redis-keys.js';
@@ -39,10 +39,13 @@ export interface RevertResult {
 }
 
 export interface SnapshotData {
+  /** Every column of every row, as PostgreSQL's to_jsonb gives it (timestamps exact to the microsecond). */
   finalGrades: Array<Record<string, unknown>>;
   gradingStatus: Record<string, unknown> | null;
   finalGradeAudits: Array<Record<string, unknown>>;
   keptFinalGradeIds: number[];
+  /** The run's failed list as it was (issue 12 §6): Redis ids in list order and gradeops' reasons. */
+  failedUsers?: { redisIds: string[]; failures: Array<Record<string, unknown>> };
 }
 
 export function assertConfirmed(courseKey: string, confirm: string | undefined): void {
@@ -67,11 +70,6 @@ export async function assertNoFreezeRunning(ctx: DomainContext, courseKey: strin
 }
 
 const CHUNK = 5_000;
-
-/** A timestamptz column as ISO-8601 UTC text with microseconds, aliased to its own name. */
-function exactTime(db: Knex | Knex.Transaction, column: string) {
-  return db.raw(`to_char(?? AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ??`, [column, column]);
-}
 
 async function inChunks<T>(ids: number[], work: (chunk: number[]) => Promise<T[]>): Promise<T[]> {
   const out: T[] = [];
@@ -102,28 +100,18 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
   const run = await findCourseRunByKey(ctx.db, courseKey);
   await assertNoFreezeRunning(ctx, courseKey);
 
+  // The failed list goes into the snapshot too, so a restore puts it back (issue 12 §6).
+  const redisIds = await ctx.redis.lrange(failedUsersKey(courseKey), 0, -1);
   const result = await ctx.db.transaction(async (trx) => {
-    // Timestamps go into the snapshot as exact UTC text: a JS Date would drop the microseconds
-    // Django writes, and restore promises identical rows.
-    const finalGrades = await trx('grades_finalgrade')
-      .where('course_run_id', run.id)
-      .orderBy('id')
-      .forUpdate()
-      .select(
-        'id',
-        'user_id',
-        'course_run_id',
-        'grade',
-        'passed',
-        'status',
-        'course_run_paid_on_edx',
-        exactTime(trx, 'created_on'),
-        exactTime(trx, 'updated_on'),
-      );
+    // Every column, as to_jsonb renders it: a column MicroMasters adds later is kept too, and
+    // timestamps stay exact (a JS Date would drop the microseconds Django writes).
+    const finalGrades = rawRows<{ row: Record<string, unknown> }>(
+      await trx.raw(`SELECT to_jsonb(f) AS row FROM grades_finalgrade f WHERE f.course_run_id = ? ORDER BY f.id FOR UPDATE`, [run.id]),
+    ).map((r) => r.row as Record<string, unknown> & { id: number; user_id: number });
     const gradingStatus =
-      (await trx('grades_courserungradingstatus')
-        .where('course_run_id', run.id)
-        .first('id', 'course_run_id', 'status', exactTime(trx, 'created_on'), exactTime(trx, 'updated_on'))) ?? null;
+      rawRows<{ row: Record<string, unknown> }>(
+        await trx.raw(`SELECT to_jsonb(s) AS row FROM grades_courserungradingstatus s WHERE s.course_run_id = ?`, [run.id]),
+      )[0]?.row ?? null;
     if (finalGrades.length === 0 && !gradingStatus) {
       throw new OpsError('not-frozen', `course run ${courseKey} has no frozen grades and no grading status to revert`, 'nothing to do');
     }
@@ -150,7 +138,16 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
         'nothing was changed; revert again with --keep-audited to keep those and revert the rest',
       );
     }
-    const data: SnapshotData = { finalGrades, gradingStatus, finalGradeAudits: audits, keptFinalGradeIds: auditedIds };
+    const failures = rawRows<{ row: Record<string, unknown> }>(
+      await trx.raw(`SELECT to_jsonb(x) AS row FROM gradeops_freeze_failure x WHERE x.course_run_id = ? ORDER BY x.id`, [run.id]),
+    ).map((r) => r.row);
+    const data: SnapshotData = {
+      finalGrades,
+      gradingStatus,
+      finalGradeAudits: audits,
+      keptFinalGradeIds: auditedIds,
+      failedUsers: { redisIds, failures },
+    };
     const [snap] = await trx('gradeops_snapshot')
       .insert({
         operator: ctx.operator,
@@ -182,7 +179,7 @@ export async function revertFreeze(ctx: DomainContext, courseKey: string, option
       action: 'revert-freeze',
       courseKey,
       courseRunId: run.id,
-      before: { finalGrades: finalGrades.length, gradingStatus: gradingStatus?.status ?? null },
+      before: { finalGrades: finalGrades.length, gradingStatus: gradingStatus?.status ?? null, failedUsers: redisIds.length },
       after: { finalGrades: finalGrades.length - deleted, gradingStatus: null },
       detail: { snapshotId, deletedFinalGrades: deleted, keptAudited: kept, dependents },
     });
