@@ -86,7 +86,7 @@ async function buildPostgres(config: Config, options: BuildOptions): Promise<Ser
 }
 
 async function buildEmbedded(config: Config, options: BuildOptions): Promise<Services> {
-  const lock: DataDirLock = lockDataDir(config.dataDir);
+  const lock: DataDirLock = await lockDataDir(config.dataDir);
   let db: Knex | undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
