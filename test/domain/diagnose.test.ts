@@ -244,3 +244,45 @@ describe('diagnoseLearner', () => {
     expect((await opsErrorOf(diagnoseLearner(w.ctx(), l.username, 'course-v1:MITx+Nope+1T2020'))).code).toBe('unknown-course-key');
   });
 });
+
+describe('diagnose writes nothing (issue 12 §6)', () => {
+  /** Every row of every table (as text) and every Redis key with its value: any write shows. */
+  async function everything(): Promise<{ tables: Record<string, string>; redis: Record<string, string> }> {
+    const tables: Record<string, string> = {};
+    const names = (await w.db.raw(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1`))
+      .rows as Array<{ t: string }>;
+    for (const { t } of names) {
+      const r = (await w.db.raw(`SELECT coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '') AS rows FROM ${t} x`)).rows as Array<{
+        rows: string;
+      }>;
+      tables[t] = r[0].rows;
+    }
+    const redis: Record<string, string> = {};
+    for (const key of (await w.redis.keys('*')).sort()) {
+      const type = await w.redis.type(key);
+      redis[key] =
+        type === 'list'
+          ? JSON.stringify(await w.redis.lrange(key, 0, -1))
+          : type === 'hash'
+            ? JSON.stringify(await w.redis.hgetall(key))
+            : String(await w.redis.get(key));
+    }
+    return { tables, redis };
+  }
+
+  it('leaves every table and every Redis key as they were, for a failed learner with an expired token on a pending run', async () => {
+    const run = await w.addRun();
+    const [failing] = await w.addLearners(run, 1, { token: 'needs-refresh' });
+    await w.addLearners(run, 2);
+    w.sims.edxorg.knobs.faults.set(failing.uid, 500);
+    const { runFreezeJob } = await import('../../src/domain/freeze/freeze-job.js');
+    await runFreezeJob(w.ctx(), run.key);
+    w.resetSimulators();
+    const before = await everything();
+    const d = await diagnoseLearner(w.ctx(), failing.username, run.key);
+    expect(check(d, 'failed-freeze').outcome).toBe('warn');
+    expect(check(d, 'edx-token').outcome).toBe('warn');
+    expect(await everything()).toEqual(before);
+    expect(w.sims.edxorg.stats.requests).toBe(0);
+  });
+});

@@ -448,13 +448,13 @@ describe('one job per run', () => {
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(3);
   });
 
-  it('a live holder on another host is respected until its lock expires', async () => {
+  it('a live holder on another host is respected until its lock expires, then the lock is taken over', async () => {
     const { run } = await runWith(1);
     await w.redis.set(
       lockKey(run.key),
       JSON.stringify({ token: 't', operator: 'ops-remote', host: 'other-host.example', pid: 1, startedOn: new Date().toISOString() }),
       'PX',
-      30_000,
+      400,
     );
     const error = await opsErrorOf(runFreezeJob(w.ctx(), run.key));
     expect(error.code).toBe('freeze-running');
@@ -462,6 +462,13 @@ describe('one job per run', () => {
     expect(error.message).toContain('other-host.example');
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(0);
     expect((await getFreezeStatus(w.ctx(), run.key)).running).toBe(true);
+
+    // The remote holder stopped extending it: once it expires, the next freeze takes the lock.
+    while ((await w.redis.pttl(lockKey(run.key))) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const summary = await runFreezeJob(w.ctx({ operator: 'ops-local' }), run.key);
+    expect(summary).toMatchObject({ status: 'complete', frozenThisRun: 1 });
+    expect(await w.db('gradeops_freeze_run').where('course_run_id', run.id).pluck('operator')).toEqual(['ops-local']);
+    expect(await w.redis.exists(lockKey(run.key))).toBe(0);
   });
 
   it('a lock left by a killed process on this host (kill -9) is taken over by the next run', async () => {

@@ -203,7 +203,8 @@ export async function diagnoseLearner(ctx: DomainContext, username: string, cour
     computeProblem,
     finalGrade: Boolean(finalGrade),
     differs,
-    failureReason: failure?.reason,
+    // The last attempt's reason guides the next step even once the list was cleared (history).
+    failureReason: lastFailure?.reason,
     enrollmentsRefreshedAt: fresh(enrollmentsRefreshedAt, EXPIRY_MS.enrollment) ? new Date(enrollmentsRefreshedAt as string) : null,
     gradeStaleSince: cached.currentGrade && !gradeFresh ? (refreshedAt ? new Date(refreshedAt as string) : 'never') : null,
     // spec 2.4: only an edX course without exams reads the certificate; none cached means "not passed".
