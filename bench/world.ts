@@ -175,6 +175,7 @@ export async function resetRun(db: Knex, redis: Redis, run: Pick<BenchRun, 'id' 
   await db('grades_finalgrade').where('course_run_id', run.id).del();
   await db('grades_courserungradingstatus').where('course_run_id', run.id).del();
   await db('gradeops_freeze_failure').where('course_run_id', run.id).del();
+  await db('gradeops_side_effects_due').where('course_run_id', run.id).del();
   await db('gradeops_audit_log').where('course_run_id', run.id).del();
   await db('gradeops_freeze_run').where('course_run_id', run.id).del();
   await redis.del(failedUsersKey(run.key), freezeProgressKey(run.key), freezeLockKey(run.key));
