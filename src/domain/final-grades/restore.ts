@@ -79,9 +79,10 @@ export async function restoreFreeze(ctx: DomainContext, snapshotId: number, opti
     if (data.failedUsers) {
       await trx('gradeops_freeze_failure').where('course_run_id', snapshot.course_run_id).del();
       if (data.failedUsers.failures.length > 0) {
-        await trx.raw(`INSERT INTO gradeops_freeze_failure SELECT * FROM jsonb_populate_recordset(NULL::gradeops_freeze_failure, ?::jsonb)`, [
-          JSON.stringify(data.failedUsers.failures),
-        ]);
+        await trx.raw(
+          `INSERT INTO gradeops_freeze_failure SELECT * FROM jsonb_populate_recordset(NULL::gradeops_freeze_failure, ?::jsonb)`,
+          [JSON.stringify(data.failedUsers.failures)],
+        );
       }
     }
     await trx('gradeops_snapshot')
