@@ -560,8 +560,7 @@ async function statusPhase(services: Services, options: { enrollments: number; c
 async function explainCounting(ctx: DomainContext, courseKey: string): Promise<string[]> {
   let captured: { sql: string; bindings: unknown[] } | null = null;
   const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
-    if (!captured && /FROM \(SELECT e\.user_id FROM dashboard_cachedenrollment/i.test(q.sql))
-      captured = { sql: q.sql, bindings: q.bindings ?? [] };
+    if (!captured && /WITH frozen AS MATERIALIZED/i.test(q.sql)) captured = { sql: q.sql, bindings: q.bindings ?? [] };
   };
   ctx.db.on('query', onQuery);
   try {

@@ -111,7 +111,8 @@ export async function findFailure(
   return { onList, failure: rows.get(userId) ?? (onList ? reportedByMicromasters(userId) : null) };
 }
 
-function reportedByMicromasters(userId: number): FreezeFailure {
+/** What is known of an id on the list without a gradeops failure row: MicroMasters put it there. */
+export function reportedByMicromasters(userId: number): FreezeFailure {
   return {
     userId,
     reason: 'reported-by-micromasters',
