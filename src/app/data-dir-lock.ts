@@ -38,6 +38,17 @@ async function settledOwner(file: string, patienceMs: number): Promise<LockOwner
   }
 }
 
+/** Puts the lock file in place whole (a hard link: atomic, fails if it exists); 'wx' where links are not supported. */
+function createWhole(draft: string, file: string, me: LockOwner): void {
+  try {
+    fs.linkSync(draft, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+    fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
+  }
+}
+
 export interface DataDirLock {
   release(): void;
 }
@@ -60,7 +71,7 @@ export async function lockDataDir(
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        fs.linkSync(draft, file); // atomic, and fails if the lock exists
+        createWhole(draft, file, me);
         let released = false;
         return {
           release() {
