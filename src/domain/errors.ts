@@ -30,6 +30,7 @@ export type OpsErrorCode =
   | 'invalid-edx-data'
   | 'conflict'
   | 'nothing-to-do'
+  | 'read-only'
   | 'internal';
 
 export class OpsError extends Error {

@@ -14,6 +14,8 @@ export type AuditAction =
   | 'resync'
   | 'refresh-edx-data'
   | 'seed-demo'
+  // An operator opened a console allowed to write (`gradeops repl --write`), with the reason given.
+  | 'console-write-session'
   // spec 2.8: the side effects of a FinalGrade save, which gradeops runs itself.
   | 'combined-final-grade'
   | 'program-letter'

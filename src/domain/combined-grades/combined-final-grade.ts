@@ -1,7 +1,8 @@
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
 import { writeAudit, type AuditSubject } from '../audit/audit-log.js';
-import type { SqlFragment } from '../sql-facts.js';
+import type { Db } from '../db.js';
+import { readFacts, type SqlFragment } from '../sql-facts.js';
 import { combinedGrade } from './combined-grade-formula.js';
 
 // spec 2.11 update_or_create_combined_final_grade(user, course), with the MMTrack helpers of 2.13:
@@ -59,6 +60,46 @@ export function combinedFinalGradeForAudit(c: CombinedFinalGrade | null): Record
   };
 }
 
+/** What the combined final grade would be from today's data, or why there would be none. */
+export type CombinedFinalGradeProjection =
+  | {
+      outcome: 'computed';
+      grade: number;
+      bestFinalGrade: { id: number; grade: number; courseRunId: number };
+      bestExamGrade: { id: number; score: number; percentageGrade: number; examRunId: number };
+    }
+  | { outcome: 'skipped'; reason: 'no-passed-final-grade' | 'no-released-passing-exam-grade' };
+
+function projectFromFact(fact: unknown): CombinedFinalGradeProjection {
+  const inputs = (fact ?? { bestFinal: null, bestExam: null }) as Inputs;
+  if (!inputs.bestFinal) return { outcome: 'skipped', reason: 'no-passed-final-grade' };
+  if (!inputs.bestExam) return { outcome: 'skipped', reason: 'no-released-passing-exam-grade' };
+  const bestFinalGrade = { id: inputs.bestFinal.id, grade: Number(inputs.bestFinal.grade), courseRunId: inputs.bestFinal.courseRunId };
+  const bestExamGrade = {
+    id: inputs.bestExam.id,
+    score: Number(inputs.bestExam.score),
+    percentageGrade: Number(inputs.bestExam.percentageGrade),
+    examRunId: inputs.bestExam.examRunId,
+  };
+  return { outcome: 'computed', grade: combinedGrade(bestFinalGrade.grade, bestExamGrade.score), bestFinalGrade, bestExamGrade };
+}
+
+/** spec 2.11 on today's data, without writing: what `updateOrCreateCombinedFinalGrade` would store. */
+export async function projectCombinedFinalGrade(
+  ctx: DomainContext,
+  userId: number,
+  courseId: number,
+): Promise<CombinedFinalGradeProjection> {
+  const { combined } = await readFacts(ctx.db, { combined: combinedFinalGradeFact(userId, courseId, nowOf(ctx)) });
+  return projectFromFact(combined);
+}
+
+/** The stored grades_combinedfinalgrade row of (user, course), or null. */
+export async function findCombinedFinalGrade(db: Db, userId: number, courseId: number): Promise<CombinedFinalGrade | null> {
+  const row = await db('grades_combinedfinalgrade').where({ user_id: userId, course_id: courseId }).first();
+  return row ? rowToCombinedFinalGrade(row) : null;
+}
+
 /** What the update needs, as one json value: the best final grade and the best released exam grade. */
 export function combinedFinalGradeFact(userId: number, courseId: number, now: Date): SqlFragment {
   return {
@@ -86,17 +127,9 @@ export async function updateOrCreateCombinedFinalGrade(
   courseId: number,
   fact: unknown,
 ): Promise<CombinedFinalGradeOutcome> {
-  const inputs = (fact ?? { bestFinal: null, bestExam: null }) as Inputs;
-  if (!inputs.bestFinal) return { outcome: 'skipped', reason: 'no-passed-final-grade' };
-  if (!inputs.bestExam) return { outcome: 'skipped', reason: 'no-released-passing-exam-grade' };
-  const bestFinalGrade = { id: inputs.bestFinal.id, grade: Number(inputs.bestFinal.grade), courseRunId: inputs.bestFinal.courseRunId };
-  const bestExamGrade = {
-    id: inputs.bestExam.id,
-    score: Number(inputs.bestExam.score),
-    percentageGrade: Number(inputs.bestExam.percentageGrade),
-    examRunId: inputs.bestExam.examRunId,
-  };
-  const grade = combinedGrade(bestFinalGrade.grade, bestExamGrade.score);
+  const projection = projectFromFact(fact);
+  if (projection.outcome === 'skipped') return projection;
+  const { grade, bestFinalGrade, bestExamGrade } = projection;
 
   return ctx.db.transaction(async (trx) => {
     const now = nowOf(ctx);
