@@ -15,14 +15,34 @@ pg.types.setTypeParser(1700, (value) => Number(value));
 // never with a connection string in them.
 const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
-export function openPostgres(databaseUrl: string, poolMax = 16): Knex {
+interface PgConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
+}
+
+/**
+ * `readOnly`: every pooled connection starts with `SET default_transaction_read_only = on`, so the
+ * server itself refuses a write (SQLSTATE 25006), whatever code sends it.
+ */
+export function openPostgres(databaseUrl: string, poolMax = 16, options: { readOnly?: boolean } = {}): Knex {
+  const readOnly = options.readOnly
+    ? {
+        afterCreate(connection: PgConnection, done: (error: Error | null, connection: PgConnection) => void) {
+          connection.query('SET default_transaction_read_only = on', (error) => done(error, connection));
+        },
+      }
+    : {};
   return knexFactory({
     client: 'pg',
     log: quietLog,
     connection: databaseUrl,
-    pool: { min: 0, max: poolMax },
+    pool: { min: 0, max: poolMax, ...readOnly },
     acquireConnectionTimeout: 15_000,
   });
+}
+
+/** PostgreSQL's refusal of a write in a read-only session or transaction. */
+export function isReadOnlyRefusal(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === '25006';
 }
 
 export function openPglite(dataDir: string | null): Knex {

@@ -31,6 +31,8 @@ export interface BuildOptions {
   simulator?: boolean;
   /** Postgres mode: apply pending migrations instead of refusing (only `db migrate` sets it). */
   migrate?: boolean;
+  /** Postgres mode: the database session is read-only, the server refuses every write (`gradeops repl`). */
+  readOnly?: boolean;
 }
 
 export const DEMO_DEFAULTS = { learners: 300, seed: 1 } as const;
@@ -55,7 +57,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 }
 
 async function buildPostgres(config: Config, options: BuildOptions): Promise<Services> {
-  const db = openPostgres(config.databaseUrl!);
+  const db = openPostgres(config.databaseUrl!, undefined, { readOnly: options.readOnly && !options.migrate });
   try {
     await db.raw('select 1');
   } catch (error) {
