@@ -7,6 +7,7 @@ import { registerFreeze } from './freeze.js';
 import { registerFreezeStatus } from './freeze-status.js';
 import { registerFreezeUser } from './freeze-user.js';
 import { registerRefresh } from './refresh.js';
+import { registerRepl } from './repl.js';
 import { registerResync } from './resync.js';
 import { registerRevertFreeze } from './revert-freeze.js';
 import { registerRuns } from './runs.js';
@@ -23,6 +24,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerResync,
   registerRefresh,
   registerDiagnose,
+  registerRepl,
   registerRevertFreeze,
   registerSideEffects,
   registerDoctor,
