@@ -82,10 +82,10 @@ export function registerRepl(program: Command): void {
               if (!reason) throw new OpsError('usage', 'a writing console needs a reason', 'say why; it goes into the audit log');
             }
             const session = await openConsoleSession(services, { sandbox: options.sandbox, write: options.write, reason });
-            const { startConsole, promptFor } = await import('../repl/start.js');
+            const { startConsole } = await import('../repl/start.js');
             try {
               for (const line of notices(session, services.operator)) out.note(line);
-              if (terminal) out.note(`${promptFor(session).trim()} .help lists the helpers; .exit or Ctrl-D leaves`);
+              if (terminal) out.note('.help lists the helpers and commands; .exit or Ctrl-D leaves');
               const handle = startConsole({
                 session,
                 knex: services.db,

@@ -141,7 +141,8 @@ export function formatRuntimeError(error: unknown, context: RuntimeErrorContext)
     line = `error: the database refused a write: this console on ${context.where} is read-only — restart with \`gradeops repl --write --reason "…"\` to change data, or --sandbox to try it`;
   } else if (typeof error === 'object' && error !== null && 'message' in error) {
     const e = error as ErrorLike;
-    const name = typeof e.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
+    // pg and PGlite call their errors `error`; knex's message already names the statement.
+    const name = typeof e.name === 'string' && !/^(error|DatabaseError)$/i.test(e.name) ? `${e.name}: ` : '';
     const message = String(e.message).split('\n')[0];
     line = `error: ${name}${message.length > 400 ? `${message.slice(0, 399)}…` : message}${at(context.location)}`;
   } else {

@@ -79,7 +79,8 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
   const globals = consoleGlobals(helpers);
   const context = vm.createContext({ ...globals });
   const complete = createCompleter(context, types);
-  const printOptions = () => ({ colors: terminal, width: terminal ? options.output.columns : undefined });
+  const colors = terminal && (options.output.hasColors?.() ?? false);
+  const printOptions = () => ({ colors, width: terminal ? options.output.columns : undefined });
 
   let failedEntries = 0;
   let checking = true;
@@ -99,7 +100,7 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
     input: options.input,
     output: options.output,
     terminal,
-    useColors: terminal,
+    useColors: colors,
     ignoreUndefined: true,
     // Previews would run helpers (and their queries) while the operator types.
     preview: false,
