@@ -58,18 +58,24 @@ function cellText(value: unknown): string {
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
-/** Column widths that fit `width`: the widest columns give way first, none below a few characters. */
-function fitWidths(natural: number[], width: number | undefined): number[] {
+/**
+ * Column widths that fit `width`: prose and JSON columns give way first (widest first), then
+ * the others; none goes below a few characters. Keys, dates and numbers stay whole while they can.
+ */
+function fitWidths(natural: number[], wrappable: boolean[], width: number | undefined): number[] {
   const widths = [...natural];
   if (!width) return widths;
   const available = width - (widths.length + 1);
   let total = widths.reduce((a, b) => a + b, 0);
-  while (total > available) {
-    let widest = 0;
-    for (let i = 1; i < widths.length; i++) if (widths[i] > widths[widest]) widest = i;
-    if (widths[widest] <= MIN_COLUMN) break;
-    widths[widest]--;
-    total--;
+  for (const pass of [true, false]) {
+    while (total > available) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++)
+        if ((!pass || wrappable[i]) && widths[i] > MIN_COLUMN && (widest < 0 || widths[i] > widths[widest])) widest = i;
+      if (widest < 0) break;
+      widths[widest]--;
+      total--;
+    }
   }
   return widths;
 }
@@ -80,9 +86,10 @@ export function renderRows(rows: Row[], width: number | undefined): string {
   const shown = rows.slice(0, MAX_ROWS);
   const text = shown.map((row) => columns.map((c) => cellText(row[c])));
   const natural = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i].length)) + 2);
+  const wrappable = columns.map((c, i) => shown.some((row, r) => isPlainObject(row[c]) || Array.isArray(row[c]) || /\s/.test(text[r][i])));
   const table = new Table({
     head: columns,
-    colWidths: fitWidths(natural, width),
+    colWidths: fitWidths(natural, wrappable, width),
     wordWrap: true,
     wrapOnWordBoundary: false,
     style: { head: [], border: [] },
