@@ -19,6 +19,7 @@ import { getFreezeStatus } from '../src/domain/freeze/freeze-status.js';
 import { loadWorldFromDatabase, startSimulator, type RunningSimulator } from '../src/simulator/index.js';
 import { startRemoteSimulator, type BenchSimulator } from './remote-simulator.js';
 import { startProbe, startRssSampler, type ProbeResult } from './probe.js';
+import { replStartup, replStartupMarkdown } from './repl-startup.js';
 import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type BenchRun } from './world.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
@@ -28,11 +29,11 @@ import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type Ben
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'RESULTS.md');
-const PHASES = ['freeze', 'memory', 'status'] as const;
+const PHASES = ['freeze', 'memory', 'status', 'repl'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only freeze,memory,status   phases to run (default: all three)
+  --only freeze,memory,status,repl  phases to run (default: all four)
   --learners N                  learners frozen at concurrency ≥ 2 (default 5000)
   --learners-c1 N               learners frozen at concurrency 1 (default 500)
   --concurrency 1,8,32          concurrencies of the throughput phase
@@ -43,6 +44,7 @@ const USAGE = `usage: npm run bench -- [options]
   --memory-concurrency N        concurrency of the memory phase (default 32)
   --status-enrollments N        enrollments of the freeze-status run (default 100000)
   --status-calls N              timed getFreezeStatus calls after 5 warm-up calls (default 30)
+  --repl-starts N                gradeops repl starts measured, after one uncounted (default 5)
   --pool N                      PostgreSQL connection pool size (default 16, the app's)
   --no-write                    do not update bench/RESULTS.md
 Uses PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set, else PGlite + the in-process stand-in.`;
@@ -61,6 +63,7 @@ const { values: flags } = parseArgs({
     'status-enrollments': { type: 'string' },
     'status-calls': { type: 'string' },
     pool: { type: 'string' },
+    'repl-starts': { type: 'string' },
     'no-write': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     // internal: a memory run in a child process
@@ -762,6 +765,11 @@ const TEMPLATE = `# gradeops benchmarks
 
 <!-- bench:status -->
 <!-- /bench:status -->
+
+## (d) gradeops repl start-up
+
+<!-- bench:repl -->
+<!-- /bench:repl -->
 `;
 
 // ---------------------------------------------------------------------------------------------
@@ -835,6 +843,15 @@ async function main(): Promise<void> {
       const result = await statusPhase(services, statusOptions);
       sections.push(['status', statusMarkdown(result)]);
       out.push('(c) freeze-status', statusMarkdown(result));
+    }
+    if (want('repl')) {
+      const result = await replStartup({
+        runs: intFlag('repl-starts', 5),
+        databaseUrl: services.scratchUrl ?? undefined,
+        redisUrl: services.scratchUrl ? process.env.REDIS_URL : undefined,
+      });
+      sections.push(['repl', replStartupMarkdown(result)]);
+      out.push('(d) gradeops repl start-up', replStartupMarkdown(result));
     }
   } finally {
     await services.close();
