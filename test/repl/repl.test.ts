@@ -150,10 +150,10 @@ describe('gradeops repl --sandbox', () => {
   }, 120_000);
 });
 
-describe('gradeops repl safety on a real database', () => {
-  it.runIf(USE_REAL_SERVICES)(
-    'starts read-only: the database refuses an insert and the helpers that write, each in one line naming --write',
-    async () => {
+// Embedded mode is writable by design (issue #8): the read-only session exists on PostgreSQL only.
+if (USE_REAL_SERVICES) {
+  describe('gradeops repl safety on a real database', () => {
+    it('starts read-only: the database refuses an insert and the helpers that write, each in one line naming --write', async () => {
       const res = await runRepl(
         [],
         [
@@ -174,13 +174,9 @@ describe('gradeops repl safety on a real database', () => {
       } finally {
         await db.destroy();
       }
-    },
-    120_000,
-  );
+    }, 120_000);
 
-  it.runIf(USE_REAL_SERVICES)(
-    '--write needs a reason when piped, and records it in the audit log',
-    async () => {
+    it('--write needs a reason when piped, and records it in the audit log', async () => {
       const refused = await runRepl(['--write'], '1\n', world.env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('--reason');
@@ -194,7 +190,6 @@ describe('gradeops repl safety on a real database', () => {
       } finally {
         await db.destroy();
       }
-    },
-    120_000,
-  );
-});
+    }, 120_000);
+  });
+}
