@@ -70,9 +70,12 @@ export function registerRepl(program: Command): void {
         return usage('--write needs a reason', 'pass --reason "…" when stdin is not a terminal (it goes into the audit log)');
       }
 
-      // Loading typescript and the first program takes seconds: start it now, beside the database.
-      const { startTypeWorker } = await import('../repl/type-client.js');
-      const types = startTypeWorker();
+      // Loading typescript and the first program takes seconds on a thread of its own. A script
+      // needs it for its first entry: start it now, beside the database. On a terminal, start it
+      // once the prompt is up, so it takes no CPU from the start-up; the operator is typing then.
+      const { createTypeClient } = await import('../repl/type-client.js');
+      const types = createTypeClient();
+      if (!terminal) types.start();
       try {
         await runCommand(
           {},
@@ -97,6 +100,7 @@ export function registerRepl(program: Command): void {
                 historyFile: path.join(services.config.dataDir, 'repl_history'),
                 debug: services.config.debug,
               });
+              if (terminal) setImmediate(() => types.start());
               const signals: NodeJS.Signals[] = terminal ? ['SIGTERM', 'SIGHUP'] : ['SIGTERM', 'SIGHUP', 'SIGINT'];
               const onSignal = (signal: NodeJS.Signals) => {
                 process.exitCode = SIGNAL_EXIT[signal] ?? 1;

@@ -22,10 +22,12 @@ export interface TypeClient {
   complete(text: string): Promise<{ word: string; names: string[] }>;
   /** Why types are unavailable, once known. */
   unavailable(): string | null;
+  /** Starts the thread now (else the first question starts it). */
+  start(): void;
   close(): Promise<void>;
 }
 
-export function startTypeWorker(): TypeClient {
+function spawnWorker(): Worker {
   const self = import.meta.url;
   const fromSource = self.endsWith('.ts');
   const entry = new URL(`./type-worker.${fromSource ? 'ts' : 'js'}`, self).href;
@@ -35,6 +37,12 @@ export function startTypeWorker(): TypeClient {
     : '';
   const worker = new Worker(`(async () => { ${register} await import(${JSON.stringify(entry)}); })()`, { eval: true });
   worker.unref();
+  return worker;
+}
+
+/** The client; the thread starts on `start()` or the first question. */
+export function createTypeClient(): TypeClient {
+  let worker: Worker | null = null;
 
   let reason: string | null = null;
   let resolveHelpers!: (helpers: HelperDoc[] | null) => void;
@@ -48,7 +56,15 @@ export function startTypeWorker(): TypeClient {
     for (const p of pending.values()) p.reject(new Error(why));
     pending.clear();
   };
-  worker.on('message', (reply: TypeReply) => {
+  const started = (): Worker => {
+    if (worker) return worker;
+    worker = spawnWorker();
+    worker.on('message', onReply);
+    worker.on('error', (error) => giveUp(error.message));
+    worker.on('exit', () => giveUp('the type checker stopped'));
+    return worker;
+  };
+  const onReply = (reply: TypeReply) => {
     if (reply.kind === 'helpers') resolveHelpers(reply.helpers);
     else if (reply.kind === 'unavailable') giveUp(reply.reason);
     else {
@@ -57,22 +73,24 @@ export function startTypeWorker(): TypeClient {
       if (reply.error !== undefined) p?.reject(new Error(reply.error));
       else p?.resolve(reply.result);
     }
-  });
-  worker.on('error', (error) => giveUp(error.message));
-  worker.on('exit', () => giveUp('the type checker stopped'));
+  };
 
   const ask = <T>(method: TypeRequest['method'], arg: string): Promise<T> => {
     if (reason) return Promise.reject(new Error(reason));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve, reject });
-      worker.postMessage({ id, method, arg } satisfies TypeRequest);
+      started().postMessage({ id, method, arg } satisfies TypeRequest);
     });
   };
 
   return {
-    helpers: () => helpers,
+    helpers() {
+      started();
+      return helpers;
+    },
     async check(source) {
+      started();
       if ((await helpers) === null) return null;
       return ask<EntryDiagnostic[]>('check', source).catch(() => null);
     },
@@ -86,8 +104,11 @@ export function startTypeWorker(): TypeClient {
       return ask<{ word: string; names: string[] }>('complete', text).catch(() => ({ word: '', names: [] }));
     },
     unavailable: () => reason,
+    start() {
+      started();
+    },
     async close() {
-      await worker.terminate();
+      await worker?.terminate();
     },
   };
 }
