@@ -104,6 +104,12 @@ export function startConsole(options: ConsoleOptions): ConsoleHandle {
     ignoreUndefined: true,
     // Previews would run helpers (and their queries) while the operator types.
     preview: false,
+    // Results are printed by the entry queue; node:repl uses the writer only for what fails after
+    // its entry ended (a promise nobody awaited, a timer), which it prints after "Uncaught ".
+    writer: (error: unknown) => {
+      failedEntries++;
+      return formatRuntimeError(error, { where: session.where, location: null, debug: options.debug }).replace(/^error: /, '');
+    },
     eval: ((cmd, _context, _file, callback) => {
       if (!cmd.trim()) return callback(null, undefined);
       let prepared: PreparedEntry;
