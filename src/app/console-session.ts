@@ -27,7 +27,12 @@ export interface ConsoleSession {
    * that entry only instead of aborting the whole session's transaction.
    */
   runEntry<T>(work: () => Promise<T>): Promise<T>;
-  /** Rolls the sandbox back; idempotent. The caller closes the services afterwards. */
+  /**
+   * Makes edX reachable before a helper calls it: in embedded mode the simulated edX starts on
+   * first use (loading its world takes a good part of a second, and most sessions never call edX).
+   */
+  prepareEdx(): Promise<void>;
+  /** Rolls the sandbox back and stops a simulated edX it started; idempotent. The caller closes the services afterwards. */
   close(): Promise<void>;
 }
 
@@ -36,6 +41,31 @@ export interface ConsoleSessionOptions {
   write?: boolean;
   /** Why the operator opens a writing console; recorded in the audit log. */
   reason?: string;
+  /**
+   * Embedded services built without the simulated edX (BuildOptions.simulator false): start it
+   * on first use, with its world read through the session's database.
+   */
+  lazySimulator?: boolean;
+}
+
+/** Starts the embedded simulators once, on the first call; `close` stops them if they started. */
+function lazySimulators(services: Services, db: () => Db) {
+  let started: Promise<{ close(): Promise<void> }> | null = null;
+  return {
+    prepare: async () => {
+      started ??= (async () => {
+        const { startEmbeddedSimulators } = await import('../simulator/index.js');
+        // A sandbox's transaction is the only way to the database PGlite has while it is open.
+        const sims = await startEmbeddedSimulators(db() as Knex, services.config.simulator);
+        Object.assign(services.edx.baseUrls, { ...sims.urls, ...services.config.callbackUrls });
+        return sims;
+      })();
+      await started;
+    },
+    close: async () => {
+      if (started) await (await started.catch(() => null))?.close();
+    },
+  };
 }
 
 /** `host/dbname` of a database URL, without credentials. */
@@ -66,9 +96,17 @@ function guardSandbox(trx: Knex.Transaction): Knex.Transaction {
 export async function openConsoleSession(services: Services, options: ConsoleSessionOptions): Promise<ConsoleSession> {
   const where = services.embedded ? 'embedded' : databaseLabel(services.config.databaseUrl ?? '');
   const domain = (db: Db): DomainContext => ({ db, redis: services.redis, edx: services.edx, operator: services.operator });
+  let sessionDb: Db = services.db;
+  const configured = services.config.callbackUrls;
+  const simulators =
+    options.lazySimulator && services.embedded && !(configured.edxorg && configured.mitxonline)
+      ? lazySimulators(services, () => sessionDb)
+      : null;
+  const prepareEdx = simulators ? simulators.prepare : async () => {};
 
   if (options.sandbox) {
     const trx: Knex.Transaction = await services.db.transaction();
+    sessionDb = trx;
     let open = true;
     return {
       mode: 'sandbox',
@@ -86,9 +124,11 @@ export async function openConsoleSession(services: Services, options: ConsoleSes
           throw error;
         }
       },
+      prepareEdx,
       async close() {
         if (!open) return;
         open = false;
+        await simulators?.close();
         await trx.rollback();
       },
     };
@@ -108,6 +148,9 @@ export async function openConsoleSession(services: Services, options: ConsoleSes
     db: services.db,
     domain: domain(services.db),
     runEntry: (work) => work(),
-    async close() {},
+    prepareEdx,
+    async close() {
+      await simulators?.close();
+    },
   };
 }

@@ -84,7 +84,12 @@ export function registerRepl(program: Command): void {
               reason = await askReason();
               if (!reason) throw new OpsError('usage', 'a writing console needs a reason', 'say why; it goes into the audit log');
             }
-            const session = await openConsoleSession(services, { sandbox: options.sandbox, write: options.write, reason });
+            const session = await openConsoleSession(services, {
+              sandbox: options.sandbox,
+              write: options.write,
+              reason,
+              lazySimulator: true,
+            });
             const { startConsole } = await import('../repl/start.js');
             try {
               for (const line of notices(session, services.operator)) out.note(line);
@@ -115,7 +120,8 @@ export function registerRepl(program: Command): void {
               await session.close();
             }
           },
-          { readOnly: !options.write && !options.sandbox },
+          // The simulated edX of the embedded demo starts when a helper first calls it (console-session.ts).
+          { readOnly: !options.write && !options.sandbox, simulator: false },
         );
       } finally {
         await types.close();

@@ -41,8 +41,15 @@ function badArgument(helper: string, what: string, value: unknown): OpsError {
   return new OpsError('usage', `${helper}() needs ${what}, got ${typeof value}`, '`.doc ' + helper + '` describes its arguments');
 }
 
-/** The helpers of the console, in the runbook's words, over the domain functions the CLI uses. */
-export function createConsoleContext(ctx: DomainContext, guardWrite: WriteGuard): ConsoleContext {
+/**
+ * The helpers of the console, in the runbook's words, over the domain functions the CLI uses.
+ * `prepareEdx` runs before a helper that calls edX (the embedded simulator starts on first use).
+ */
+export function createConsoleContext(
+  ctx: DomainContext,
+  guardWrite: WriteGuard,
+  prepareEdx: () => Promise<void> = async () => {},
+): ConsoleContext {
   const learnerOf = async (helper: string, ref: UserRef): Promise<Learner> => {
     if (isLearner(ref)) return ref;
     if (typeof ref === 'string' || typeof ref === 'number') return findLearner(ctx.db, ref);
@@ -74,6 +81,7 @@ export function createConsoleContext(ctx: DomainContext, guardWrite: WriteGuard)
     async refreshEdxCache(user, run) {
       guardWrite('refreshEdxCache');
       const learner = await learnerOf('refreshEdxCache', user);
+      await prepareEdx();
       const courseRun = run === undefined ? null : await runOf('refreshEdxCache', run);
       const linked: Provider[] = [];
       for (const provider of courseRun ? [courseRun.backend] : PROVIDERS) {
@@ -99,12 +107,14 @@ export function createConsoleContext(ctx: DomainContext, guardWrite: WriteGuard)
     async freezeUser(user, run) {
       guardWrite('freezeUser');
       const [learner, courseRun] = [await learnerOf('freezeUser', user), await runOf('freezeUser', run)];
+      await prepareEdx();
       return freezeOneUser(ctx, learner.username, courseRun.courseKey);
     },
 
     async resync(user, run, options = {}) {
       guardWrite('resync');
       const [learner, courseRun] = [await learnerOf('resync', user), await runOf('resync', run)];
+      await prepareEdx();
       return resyncFinalGrade(ctx, learner.username, courseRun.courseKey, { apply: options.apply === true });
     },
 

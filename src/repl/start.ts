@@ -75,7 +75,7 @@ function consoleGlobals(helpers: ConsoleContext): Record<string, unknown> {
 export function startConsole(options: ConsoleOptions): ConsoleHandle {
   const { session, types, terminal } = options;
   const guard = session.mode === 'read-only' ? refuseWrites(session.where) : allowWrites;
-  const helpers = createConsoleContext(session.domain, guard);
+  const helpers = createConsoleContext(session.domain, guard, () => session.prepareEdx());
   const globals = consoleGlobals(helpers);
   const context = vm.createContext({ ...globals });
   const complete = createCompleter(context, types);

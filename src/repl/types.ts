@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type TS from 'typescript';
@@ -58,7 +59,9 @@ export function findContextSource(from = path.dirname(fileURLToPath(import.meta.
 let loaded: Ts | null = null;
 
 export async function loadTypeScript(): Promise<Ts> {
-  loaded ??= (await import('typescript')).default;
+  // require, not import(): typescript is one 9 MB CommonJS file, and import() would first scan
+  // it for named exports (cjs-module-lexer), which alone took seconds.
+  loaded ??= createRequire(import.meta.url)('typescript') as Ts;
   return loaded;
 }
 
