@@ -14,8 +14,13 @@ beforeAll(async () => {
   world = await cliWorld();
   const runs = await runCli(['runs', '--json'], world.env);
   expect(runs.code, runs.stderr).toBe(0);
-  courseKey = (JSON.parse(runs.stdout) as { runs: Array<{ courseKey: string; title: string }> }).runs.find((r) =>
-    r.title.startsWith('Microeconomics'),
+  // The demo's freezable Microeconomics run (alice, bob, carol, erin, heidi are on it).
+  courseKey = (
+    JSON.parse(runs.stdout) as {
+      runs: Array<{ courseKey: string; title: string; canFreeze: boolean; gradingStatus: string; backend: string }>;
+    }
+  ).runs.find(
+    (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'),
   )!.courseKey;
 }, 180_000);
 
@@ -142,6 +147,32 @@ describe('gradeops repl --sandbox', () => {
     expect(code).toBe(143);
     expect(await finalGradeCount()).toBe(before);
   }, 180_000);
+
+  it("runs a helper's write inside the sandbox, audited with the operator, and rolls it back", async () => {
+    const audited = async () => {
+      const db = world.openDb();
+      try {
+        return Number(
+          (await db('gradeops_audit_log').where({ action: 'freeze-user', username: 'alice' }).count<Array<{ n: number }>>('* as n'))[0].n,
+        );
+      } finally {
+        await db.destroy();
+      }
+    };
+    const before = { grades: await finalGradeCount(), audited: await audited() };
+    const res = await runRepl(
+      ['--sandbox'],
+      [
+        `(await freezeUser('alice', '${courseKey}')).outcome`,
+        `(await finalGrade('alice', '${courseKey}'))?.status`,
+        "(await db('gradeops_audit_log').where({ action: 'freeze-user', username: 'alice' }).orderBy('id', 'desc').first()).operator",
+      ].join('\n'),
+      world.env,
+    );
+    expect(res.stderr).not.toContain('error:');
+    expect(lines(res.stdout)).toEqual(expect.arrayContaining(["'frozen'", "'complete'", "'cli-test'"]));
+    expect({ grades: await finalGradeCount(), audited: await audited() }).toEqual(before);
+  }, 120_000);
 
   it('keeps the session usable after a failing statement', async () => {
     const res = await runRepl(['--sandbox'], `await db('no_such_table')\n${deleteAll}`, world.env);
