@@ -28,6 +28,9 @@ export interface ReplStartupResult {
   build: string;
   promptMs: number[];
   firstResultMs: number[];
+  /** When it ran and how busy the machine was (start, end): figures on a busy machine are worse. */
+  date: string;
+  load: [number, number];
 }
 
 function baseEnv(options: ReplStartupOptions, dataDir: string): NodeJS.ProcessEnv {
@@ -80,6 +83,8 @@ function whichBuild(): string {
 export async function replStartup(options: ReplStartupOptions): Promise<ReplStartupResult> {
   if (spawnSync('script', ['--version']).status !== 0) throw new Error('the repl bench needs util-linux `script` for a pseudo-terminal');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gradeops-bench-repl-'));
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const loadAtStart = os.loadavg()[0];
   try {
     const env = baseEnv(options, dataDir);
     // The first start creates and seeds the embedded demo (or warms the OS caches): not counted.
@@ -91,7 +96,14 @@ export async function replStartup(options: ReplStartupOptions): Promise<ReplStar
       promptMs.push(r.promptMs);
       firstResultMs.push(r.firstResultMs);
     }
-    return { mode: env.DATABASE_URL ? 'postgres' : 'embedded', build: whichBuild(), promptMs, firstResultMs };
+    return {
+      mode: env.DATABASE_URL ? 'postgres' : 'embedded',
+      build: whichBuild(),
+      promptMs,
+      firstResultMs,
+      date,
+      load: [loadAtStart, os.loadavg()[0]],
+    };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -104,7 +116,7 @@ export function replStartupMarkdown(r: ReplStartupResult): string {
   const target = r.mode === 'postgres' ? 1000 : 2000;
   const prompt = median(r.promptMs);
   return [
-    `\`gradeops repl\` on ${r.mode === 'postgres' ? 'PostgreSQL (read-only session)' : 'the embedded demo'}, on a pseudo-terminal, ${r.promptMs.length} starts after one uncounted start; the app ran from ${r.build}.`,
+    `\`gradeops repl\` on ${r.mode === 'postgres' ? 'PostgreSQL (read-only session)' : 'the embedded demo'}, on a pseudo-terminal, ${r.promptMs.length} starts after one uncounted start; the app ran from ${r.build}. Measured ${r.date}, ${os.cpus().length} cores, 1-minute load average ${r.load[0].toFixed(2)} at the start and ${r.load[1].toFixed(2)} at the end.`,
     '',
     '| measure | median | min | max | target |',
     '|---|---:|---:|---:|---|',

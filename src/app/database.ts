@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
+import type ClientPgLiteType from 'knex-pglite';
 import pg from 'pg';
 import { MIGRATION_CONFIG } from '../../migrations/index.js';
 import { OpsError } from '../domain/errors.js';
@@ -10,6 +11,11 @@ import { redactUrl } from '../domain/secrets.js';
 // once here so no caller has to care which driver it runs on.
 pg.types.setTypeParser(20, (value) => Number(value));
 pg.types.setTypeParser(1700, (value) => Number(value));
+
+// PGlite's knex client (and PGlite itself) load only when an embedded database opens: a start-up
+// on PostgreSQL does not pay for them (a quarter of a second; bench/RESULTS.md, repl start-up).
+const requireCjs = createRequire(import.meta.url);
+const pgliteClient = () => requireCjs('knex-pglite') as typeof ClientPgLiteType;
 
 // knex writes pool and driver complaints straight to the console; our errors say it better and
 // never with a connection string in them.
@@ -47,7 +53,7 @@ export function isReadOnlyRefusal(error: unknown): boolean {
 
 export function openPglite(dataDir: string | null): Knex {
   return knexFactory({
-    client: ClientPgLite,
+    client: pgliteClient(),
     log: quietLog,
     dialect: 'postgres',
     connection: dataDir === null ? {} : { filename: path.join(dataDir, 'pgdata') },
@@ -57,7 +63,7 @@ export function openPglite(dataDir: string | null): Knex {
 /** knex over a PGlite the caller made (e.g. loaded from a dump of a migrated template). */
 export function openPgliteInstance(pglite: object): Knex {
   return knexFactory({
-    client: ClientPgLite,
+    client: pgliteClient(),
     log: quietLog,
     dialect: 'postgres',
     connection: () => ({ pglite }),
