@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../helpers/cli.js';
 import { cliWorld, type CliWorld } from '../helpers/cli-world.js';
-import { NO_SKIP } from '../helpers/services.js';
+import { NO_SKIP, USE_REAL_SERVICES } from '../helpers/services.js';
 
 // `gradeops repl` on a real terminal (tmux): the prompt names the database, Tab completes a
 // property of a value, and history survives a restart.
@@ -88,4 +88,23 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('gradeops repl in a terminal (tmux)', ()
     tmux('send-keys', '-t', 'repl', 'C-u', 'C-d');
     await waitForScreen(/\[exit 0\]/);
   }, 180_000);
+
+  // Embedded mode is writable from the start: the question is only asked of a real database.
+  if (USE_REAL_SERVICES) {
+    it('asks why before a writing console opens, and records the answer in the audit log', async () => {
+      tmux('send-keys', '-t', 'repl', `clear; node ${BIN} repl --write; echo "[exit $?]"`, 'Enter');
+      await waitForScreen(/Why do you need to write\?/);
+      tmux('send-keys', '-t', 'repl', 'relinked account of dave', 'Enter');
+      await waitForScreen(/gradeops\([^)]+ write\)>\s*$/m);
+      tmux('send-keys', '-t', 'repl', '.exit', 'Enter');
+      await waitForScreen(/\[exit 0\]/);
+      const db = world.openDb();
+      try {
+        const row = await db('gradeops_audit_log').where({ action: 'console-write-session' }).orderBy('id', 'desc').first();
+        expect(row.detail).toMatchObject({ reason: 'relinked account of dave' });
+      } finally {
+        await db.destroy();
+      }
+    }, 120_000);
+  }
 });
