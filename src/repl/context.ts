@@ -2,8 +2,7 @@ import type { CombinedFinalGrade, CombinedFinalGradeProjection } from '../domain
 import type { CourseRun } from '../domain/course-runs/course-run-store.js';
 import type { Db } from '../domain/db.js';
 import type { Diagnosis } from '../domain/diagnosis/diagnose.js';
-import type { EnrollmentRefreshSummary, GradeCacheRefreshSummary } from '../domain/edx/cache-refresh.js';
-import type { Provider } from '../domain/edx/edx-settings.js';
+import type { LearnerRefreshResult } from '../domain/edx/learner-refresh.js';
 import type { ComputedFinalGrade } from '../domain/final-grades/compute-final-grade.js';
 import type { FinalGrade } from '../domain/final-grades/final-grade-store.js';
 import type { FreezeUserResult } from '../domain/final-grades/freeze-user.js';
@@ -15,7 +14,7 @@ import type { Learner } from '../domain/users.js';
 // entry read this file through the TypeScript compiler API, so what an operator is told is what
 // the code declares. The first line of each comment is the `.help` line.
 
-export type { CourseRun, Learner, FinalGrade, ComputedFinalGrade, FreezeStatus, Diagnosis, ResyncResult };
+export type { CourseRun, Learner, FinalGrade, ComputedFinalGrade, FreezeStatus, Diagnosis, ResyncResult, LearnerRefreshResult };
 
 /** A learner: a MicroMasters username, an email, a user id, or a Learner returned by `user()`. */
 export type UserRef = string | number | Learner;
@@ -28,19 +27,6 @@ export type CourseRef = number | string | CourseRun;
 
 /** A learner on the failed list of a run, with the reason of their last attempt. */
 export type FailedUser = FreezeCounts['failed'][number];
-
-/** What one backend said when a learner's cached edX data was refreshed. */
-export interface EdxCacheRefresh {
-  provider: Provider;
-  enrollments: EnrollmentRefreshSummary;
-  grades: GradeCacheRefreshSummary;
-}
-
-/** The result of `refreshEdxCache`: the learner and what each refreshed backend said. */
-export interface EdxCacheRefreshResult {
-  username: string;
-  backends: EdxCacheRefresh[];
-}
 
 /** A learner's combined final grade in a course: the stored row and what it would be now. */
 export interface CombinedGradeView {
@@ -88,11 +74,12 @@ export interface ConsoleContext {
   computeFinalGrade(user: UserRef, run: RunRef): Promise<ComputedFinalGrade>;
 
   /**
-   * Refreshes the learner's cached edX data (enrollments, certificates, current grades). Writes.
+   * Refreshes the learner's cached edX data (enrollments, certificates, current grades), like `gradeops refresh`. Writes.
    * With a run, only that run's backend (edX or MITx Online); without, every backend the
-   * learner has linked. A refreshed OAuth token is saved at once (edX may rotate it).
+   * learner has linked. The result lists what changed row by row. The cache is written in one
+   * audited transaction once every edX answer is in; a token edX rotated is saved at once.
    */
-  refreshEdxCache(user: UserRef, run?: RunRef): Promise<EdxCacheRefreshResult>;
+  refreshEdxCache(user: UserRef, run?: RunRef): Promise<LearnerRefreshResult>;
 
   /**
    * Refreshes, computes and freezes one learner's final grade in a run, like `gradeops freeze-user`. Writes.

@@ -1,11 +1,8 @@
 import { findCombinedFinalGrade, projectCombinedFinalGrade } from '../domain/combined-grades/combined-final-grade.js';
 import type { DomainContext } from '../domain/context.js';
-import { nowOf } from '../domain/context.js';
 import { findCourseRunByKey, type CourseRun } from '../domain/course-runs/course-run-store.js';
 import { diagnoseLearner } from '../domain/diagnosis/diagnose.js';
-import { refreshUserEnrollments, refreshUserGradeCache } from '../domain/edx/cache-refresh.js';
-import { PROVIDERS, type Provider } from '../domain/edx/edx-settings.js';
-import { findSocialAuth } from '../domain/edx/social-auth-store.js';
+import { refreshLearnerEdxData } from '../domain/edx/learner-refresh.js';
 import { OpsError } from '../domain/errors.js';
 import { loadCachedGradeData } from '../domain/final-grades/cached-grade-data.js';
 import { computeFinalGrade } from '../domain/final-grades/compute-final-grade.js';
@@ -14,7 +11,7 @@ import { freezeOneUser } from '../domain/final-grades/freeze-user.js';
 import { resyncFinalGrade } from '../domain/final-grades/resync.js';
 import { freezeCounts, getFreezeStatus } from '../domain/freeze/freeze-status.js';
 import { findLearner, type Learner } from '../domain/users.js';
-import type { ConsoleContext, CourseRef, EdxCacheRefresh, RunRef, UserRef } from './context.js';
+import type { ConsoleContext, CourseRef, RunRef, UserRef } from './context.js';
 
 /** Refuses a helper that writes when the session may not (read-only on a real database). */
 export type WriteGuard = (helper: string) => void;
@@ -81,27 +78,9 @@ export function createConsoleContext(
     async refreshEdxCache(user, run) {
       guardWrite('refreshEdxCache');
       const learner = await learnerOf('refreshEdxCache', user);
+      const courseRun = run === undefined ? undefined : await runOf('refreshEdxCache', run);
       await prepareEdx();
-      const courseRun = run === undefined ? null : await runOf('refreshEdxCache', run);
-      const linked: Provider[] = [];
-      for (const provider of courseRun ? [courseRun.backend] : PROVIDERS) {
-        if (courseRun || (await findSocialAuth(ctx.db, learner.id, provider))) linked.push(provider);
-      }
-      if (linked.length === 0) {
-        throw new OpsError(
-          'no-social-auth',
-          `${learner.username} has linked neither an edX nor a MITx Online account`,
-          'the learner must sign in to edX / MITx Online through MicroMasters',
-        );
-      }
-      const backends: EdxCacheRefresh[] = [];
-      for (const provider of linked) {
-        // spec 2.3: grades are asked for the runs of the cached enrollments, so enrollments first.
-        const enrollments = await refreshUserEnrollments(ctx.db, ctx.edx, learner.id, provider, { now: nowOf(ctx) });
-        const grades = await refreshUserGradeCache(ctx.db, ctx.edx, learner.id, provider, { now: nowOf(ctx) });
-        backends.push({ provider, enrollments, grades });
-      }
-      return { username: learner.username, backends };
+      return refreshLearnerEdxData(ctx, learner.username, courseRun?.courseKey);
     },
 
     async freezeUser(user, run) {

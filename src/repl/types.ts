@@ -241,6 +241,8 @@ export function createTypeService(ts: Ts, contextFile: string): TypeService {
       if (isPlainObject && !(awaited.flags & ts.TypeFlags.Union)) {
         const name = checker.typeToString(awaited, declaration, flags);
         const props = awaited.getProperties().slice(0, 40);
+        // `Promise<CourseRun>` then `CourseRun { … }`; a type that is its own expansion is shown once.
+        if (lines[0] === name) lines.pop();
         lines.push(`${name.length > 60 ? 'fields' : name} {`);
         for (const prop of props) {
           const propType = checker.getTypeOfSymbolAtLocation(prop, declaration);
