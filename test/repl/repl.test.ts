@@ -166,11 +166,13 @@ describe('gradeops repl --sandbox', () => {
         `(await freezeUser('alice', '${courseKey}')).outcome`,
         `(await finalGrade('alice', '${courseKey}'))?.status`,
         "(await db('gradeops_audit_log').where({ action: 'freeze-user', username: 'alice' }).orderBy('id', 'desc').first()).operator",
+        // judy: enrolled on edX after her last refresh, nothing cached (the demo's spec E10 case).
+        "(await refreshEdxCache('judy')).changes.some((c) => c.table === 'dashboard_cachedenrollment' && c.change === 'added')",
       ].join('\n'),
       world.env,
     );
     expect(res.stderr).not.toContain('error:');
-    expect(lines(res.stdout)).toEqual(expect.arrayContaining(["'frozen'", "'complete'", "'cli-test'"]));
+    expect(lines(res.stdout)).toEqual(expect.arrayContaining(["'frozen'", "'complete'", "'cli-test'", 'true']));
     expect({ grades: await finalGradeCount(), audited: await audited() }).toEqual(before);
   }, 120_000);
 
