@@ -571,7 +571,9 @@ describe('interruption', () => {
     });
     const summary = await runFreezeJob(w.ctx(), run.key, { concurrency: 1, signal: controller.signal, events });
     expect(summary.outcome).toBe('interrupted');
-    expect(summary.frozenThisRun).toBeLessThanOrEqual(2);
+    // Those in flight finish: the learner whose event aborted, one in the edX slot and one handed
+    // to the writer (concurrency 1 each) — never the 9 still queued.
+    expect(summary.frozenThisRun).toBeLessThanOrEqual(3);
     expect(await finalGradesOf(w.db, run.id)).toHaveLength(summary.frozenThisRun);
     const rest = await runFreezeJob(w.ctx(), run.key, { concurrency: 4 });
     expect(rest).toMatchObject({ status: 'complete', frozen: 12, frozenThisRun: 12 - summary.frozenThisRun });
