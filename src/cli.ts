@@ -1,15 +1,19 @@
 import 'dotenv/config';
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
 import { reportError } from './commands/output.js';
 import { OpsError } from './domain/errors.js';
 
 // Entry point: parse argv once, pick the mode once, map errors to exit codes
 // (0 success, 1 operational refusal or failure, 2 usage error).
+// Modes: no subcommand on a terminal → the console (TUI); no subcommand into a pipe → help (the
+// console never draws into a pipe); a subcommand → plain lines, or one JSON document with --json.
+// The console and the subcommands are imported lazily, so each mode loads only what it uses.
 
-export function buildProgram(): Command {
+export async function buildProgram(): Promise<Command> {
+  const { COMMANDS } = await import('./commands/index.js');
   const program = new Command('gradeops')
     .description('Run final grades on a MicroMasters-style platform: freeze, diagnose, resync, revert.')
+    .option('--read-only', 'with no subcommand: open the console with every write action turned off')
     .showHelpAfterError('(run `gradeops --help` for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);
@@ -17,12 +21,27 @@ export function buildProgram(): Command {
   return program;
 }
 
+export type Mode = 'tui' | 'help' | 'command';
+
+/** What `gradeops <args>` does, decided once, before anything draws. */
+export function pickMode(args: readonly string[], terminal: { stdin: boolean; stdout: boolean }): Mode {
+  if (args.some((a) => a !== '--read-only')) return 'command';
+  return terminal.stdin && terminal.stdout ? 'tui' : 'help';
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  const args = argv.slice(2);
-  if (args.length === 0) {
-    args.push(process.stdout.isTTY ? 'runs' : '--help');
+  let args = argv.slice(2);
+  // NO_COLOR (no-color.org): chalk does not read it, so the console's colours are turned off here,
+  // before Ink and chalk are loaded.
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+  const mode = pickMode(args, { stdin: Boolean(process.stdin.isTTY), stdout: Boolean(process.stdout.isTTY) });
+  if (mode === 'tui') {
+    const { runConsole } = await import('./commands/tui.js');
+    await runConsole({ readOnly: args.includes('--read-only') });
+    return;
   }
+  if (mode === 'help') args = ['--help'];
+  const program = await buildProgram();
   try {
     await program.parseAsync(['node', 'gradeops', ...args]);
   } catch (error) {

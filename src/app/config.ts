@@ -26,6 +26,8 @@ export interface Config {
   simulator: { latencyMs: number; errorRate: number; timeoutRate: number };
   /** Set by CI: a test needing PostgreSQL or Redis fails instead of skipping when it is absent. */
   requireServices: boolean;
+  /** The console offers no write action (GRADEOPS_READ_ONLY=1 or `--read-only`). */
+  readOnly: boolean;
 }
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().optional().default(fallback);
@@ -48,6 +50,7 @@ const envSchema = z.object({
   GRADEOPS_EDX_RETRIES: z.coerce.number().int().min(0).max(5).optional().default(1),
   GRADEOPS_CONCURRENCY: positiveInt(8),
   GRADEOPS_REQUIRE_SERVICES: z.string().optional(),
+  GRADEOPS_READ_ONLY: z.string().optional(),
   GRADEOPS_SIM_LATENCY_MS: z.coerce.number().int().min(0).optional().default(0),
   GRADEOPS_SIM_ERROR_RATE: z.coerce.number().min(0).max(1).optional().default(0),
   GRADEOPS_SIM_TIMEOUT_RATE: z.coerce.number().min(0).max(1).optional().default(0),
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     edxRetries: e.GRADEOPS_EDX_RETRIES,
     concurrency: e.GRADEOPS_CONCURRENCY,
     requireServices: truthy(e.GRADEOPS_REQUIRE_SERVICES),
+    readOnly: truthy(e.GRADEOPS_READ_ONLY),
     simulator: { latencyMs: e.GRADEOPS_SIM_LATENCY_MS, errorRate: e.GRADEOPS_SIM_ERROR_RATE, timeoutRate: e.GRADEOPS_SIM_TIMEOUT_RATE },
   };
 }

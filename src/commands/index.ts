@@ -13,6 +13,7 @@ import { registerRevertFreeze } from './revert-freeze.js';
 import { registerRuns } from './runs.js';
 import { registerSideEffects } from './side-effects.js';
 import { registerSimulator } from './simulator.js';
+import { registerTui } from './tui.js';
 
 /** Every subcommand registers itself here; cli.ts knows nothing else about them. */
 export const COMMANDS: Array<(program: Command) => void> = [
@@ -30,4 +31,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerDoctor,
   registerDb,
   registerSimulator,
+  registerTui,
 ];
