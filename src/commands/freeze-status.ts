@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { getFreezeStatus, type FreezeStatus } from '../domain/freeze/freeze-status.js';
+import { durationText, paceText, RateSmoother, type SmoothedRate } from '../domain/freeze/rate-smoother.js';
 import { contextOf } from './domain-context.js';
 import { printDropped } from './freeze.js';
 import type { Output } from './output.js';
 import { runCommand } from './run-command.js';
 import { renderTable } from './table.js';
 
-export function statusJson(s: FreezeStatus) {
+export function statusJson(s: FreezeStatus, pace?: SmoothedRate) {
   return {
     courseKey: s.courseKey,
     title: s.title,
@@ -27,15 +28,21 @@ export function statusJson(s: FreezeStatus) {
     dropped: s.dropped.map((d) => ({ userId: d.userId, username: d.username, reason: d.reason, message: d.message })),
     finalGradeRows: s.finalGradeRows,
     running: s.running,
-    job: s.job,
+    // --watch adds the smoothed rate and ETA (null while estimating) beside the job's own figures.
+    job: s.job && pace ? { ...s.job, smoothed: pace } : s.job,
     micromastersTaskGroup: s.micromastersTaskGroup,
   };
 }
 
-function statusLine(s: FreezeStatus): string {
-  const job = s.job?.progress
-    ? ` · job ${s.job.progress.done}/${s.job.progress.queued} at ${s.job.progress.ratePerSecond}/s, ETA ${s.job.progress.etaSeconds ?? '—'}s`
-    : '';
+/** The job's pace: smoothed when watching (issue #7), else the job's own last figures. */
+function jobPace(p: NonNullable<FreezeStatus['lastProgress']>, pace?: SmoothedRate): string {
+  if (pace) return paceText(pace);
+  if (p.ratePerSecond <= 0) return 'estimating…';
+  return `${p.ratePerSecond}/s · ETA ${p.etaSeconds === null ? 'estimating…' : durationText(p.etaSeconds)}`;
+}
+
+function statusLine(s: FreezeStatus, pace?: SmoothedRate): string {
+  const job = s.job?.progress ? ` · job ${s.job.progress.done}/${s.job.progress.queued} at ${jobPace(s.job.progress, pace)}` : '';
   return `${s.status.replace('_', ' ')} · eligible ${s.eligible} · frozen ${s.frozen} · failed ${s.failed.length} · remaining ${s.remaining}${s.dropped.length > 0 ? ` · dropped ${s.dropped.length}` : ''}${s.running ? ` · running (${s.job?.operator} on ${s.job?.host})${job}` : ''}`;
 }
 
@@ -83,12 +90,20 @@ export function registerFreezeStatus(program: Command): void {
         process.once('SIGTERM', stop);
         let last = '';
         let current = first;
+        // The same smoothing as the console's run screen: an EMA over a few seconds of the progress
+        // the job publishes, so the rate does not jump with each burst of learners.
+        const smoother = new RateSmoother();
+        const paceOf = (s: FreezeStatus) => {
+          const p = s.job?.progress;
+          return p ? smoother.sample({ done: p.done, queued: p.queued, at: Date.parse(p.updatedOn) }, Date.now()) : undefined;
+        };
         if (!out.json) printStatus(out, current);
         // Learners who drop out of eligibility while watching are named as they appear (issue 6 §2).
         const namedDropped = new Set(current.dropped.map((d) => d.userId));
         try {
           for (;;) {
-            const text = out.json ? JSON.stringify(statusJson(current)) : statusLine(current);
+            const pace = paceOf(current);
+            const text = out.json ? JSON.stringify(statusJson(current, pace)) : statusLine(current, pace);
             if (text !== last) {
               if (out.json) process.stdout.write(`${text}\n`);
               else if (last) out.line(`${new Date().toISOString().slice(11, 19)} ${text}`);

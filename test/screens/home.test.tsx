@@ -21,7 +21,9 @@ beforeAll(async () => {
   await world.redis.lpush(`failed_users_${freezable.key}`, String(learners[1].id));
   const [learner] = await world.addLearners(done, 1);
   await insertFinalGrade(world.db, learner.id, done.id, { grade: 0.9, passed: true, status: 'complete' });
-  await world.db('grades_courserungradingstatus').insert({ course_run_id: done.id, status: 'complete', created_on: new Date(), updated_on: new Date() });
+  await world
+    .db('grades_courserungradingstatus')
+    .insert({ course_run_id: done.id, status: 'complete', created_on: new Date(), updated_on: new Date() });
   await world.addLearners(future, 2);
 });
 

@@ -2,29 +2,31 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { ProgressBar } from '@inkjs/ui';
 import type { FreezeProgress } from '../../domain/freeze/freeze-progress.js';
+import { paceText, type SmoothedRate } from '../../domain/freeze/rate-smoother.js';
 import { theme } from '../theme.js';
+import { useSmoothedRate } from '../use-smoothed-rate.js';
 
 export interface ProgressPanelProps {
   courseKey: string;
   progress: FreezeProgress;
   note?: string;
+  /** The smoothed rate, when the caller keeps it; else the panel smooths the progress it is given. */
+  rate?: SmoothedRate;
+  /** Width of the bar in cells. */
+  barWidth?: number;
 }
 
-function formatEta(seconds: number | null): string {
-  if (seconds === null) return '—';
-  if (seconds < 60) return `${seconds}s`;
-  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
-}
-
-/** The live view of one freeze job: bar, frozen / failed / remaining, rate and ETA. */
-export function ProgressPanel({ courseKey, progress, note }: ProgressPanelProps): React.JSX.Element {
+/** The live view of one freeze job: bar, frozen / failed / remaining, smoothed rate and ETA. */
+export function ProgressPanel({ courseKey, progress, note, rate, barWidth = 50 }: ProgressPanelProps): React.JSX.Element {
+  const own = useSmoothedRate(rate ? null : progress);
+  const shown = rate ?? own;
   const percent = progress.queued === 0 ? 100 : Math.round((progress.done / progress.queued) * 100);
   return (
     <Box flexDirection="column">
       <Text>
         Freezing <Text color={theme.accent}>{courseKey}</Text> — {progress.done}/{progress.queued} ({percent}%)
       </Text>
-      <Box width={50}>
+      <Box width={barWidth}>
         <ProgressBar value={percent} />
       </Box>
       <Text>
@@ -32,11 +34,9 @@ export function ProgressPanel({ courseKey, progress, note }: ProgressPanelProps)
         {'  '}
         <Text color={progress.failed > 0 ? theme.error : theme.dim}>failed {progress.failed}</Text>
         {'  '}
-        remaining {progress.queued - progress.done}
+        remaining {Math.max(0, progress.queued - progress.done)}
         {'  '}
-        <Text color={theme.dim}>
-          {progress.ratePerSecond}/s · ETA {formatEta(progress.etaSeconds)}
-        </Text>
+        <Text color={theme.dim}>{paceText(shown)}</Text>
       </Text>
       {note ? <Text color={theme.warn}>{note}</Text> : null}
     </Box>
