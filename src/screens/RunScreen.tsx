@@ -62,8 +62,8 @@ export function RunScreen({ courseKey }: { courseKey: string }) {
   const { width, height } = useBodySize();
   const status = useFreezeStatus(courseKey);
   const job = useFreezeJob(courseKey);
-  const failed = status.data?.failed ?? [];
-  const order = useMemo(() => groupByReason(failed).order, [failed]);
+  const failed = status.data?.failed;
+  const order = useMemo(() => groupByReason(failed ?? []).order, [failed]);
   const cursor = useSelection(order.length);
   const current = order[cursor.selected];
   const go = (route: Parameters<typeof nav.push>[0]) => () => nav.push(route);

@@ -87,7 +87,24 @@ export async function listAudit(db: Db, filter: { courseRunId?: number; action?:
   if (filter.action) query.where('action', filter.action);
   if (filter.limit) query.limit(filter.limit);
   const rows = await query;
-  return rows.map((r: Record<string, unknown>) => ({
+  return rows.map(rowToAudit);
+}
+
+/** The newest audit row of an action, for a face to show what a write it just made recorded. */
+export async function latestAudit(
+  db: Db,
+  filter: { action: AuditAction; courseKey?: string; userId?: number; operator?: string },
+): Promise<AuditRow | null> {
+  const query = db('gradeops_audit_log').where('action', filter.action).orderBy('id', 'desc').first();
+  if (filter.courseKey !== undefined) query.where('course_key', filter.courseKey);
+  if (filter.userId !== undefined) query.where('user_id', filter.userId);
+  if (filter.operator !== undefined) query.where('operator', filter.operator);
+  const row = await query;
+  return row ? rowToAudit(row) : null;
+}
+
+function rowToAudit(r: Record<string, unknown>): AuditRow {
+  return {
     id: Number(r.id),
     createdOn: new Date(r.created_on as string),
     operator: r.operator as string,
@@ -98,5 +115,5 @@ export async function listAudit(db: Db, filter: { courseRunId?: number; action?:
     before: r.data_before,
     after: r.data_after,
     detail: r.detail,
-  }));
+  };
 }
