@@ -20,7 +20,7 @@ import {
 } from './console-context.js';
 import { FreezeJobs } from './freeze-jobs.js';
 import { footerKeys, GLOBAL_FOOTER, helpLines, resolveKey, type ActionId } from './keymap.js';
-import { routeTitle, type Route } from './routes.js';
+import { crumbsOf, routeTitle, type Route } from './routes.js';
 import { Screen } from './Screen.js';
 import { marks, theme, toneColor } from './theme.js';
 import { useTerminalSize } from './use-terminal-size.js';
@@ -187,13 +187,14 @@ export function App({
   const width = Math.max(20, size.columns);
   const bodyHeight = Math.max(3, size.rows - CHROME_ROWS);
   const top = stack[stack.length - 1];
-  const crumbs = stack.map(routeTitle);
+  const crumbs = crumbsOf(stack);
   const footer = connected
-    ? footerKeys(keys.ids, readOnly, keys.labels)
+    ? footerKeys(keys.ids, readOnly, keys.labels, textEntry)
     : boot.phase === 'failed'
       ? [{ keys: 'R', label: 'try again' }]
       : [];
-  const pinned = connected ? GLOBAL_FOOTER : [{ keys: 'q', label: 'quit' }];
+  // While a text field has the keyboard, u, ? and q are typed: only Ctrl-C leaves.
+  const pinned = !connected ? [{ keys: 'q', label: 'quit' }] : textEntry ? [{ keys: 'Ctrl-C', label: 'quit' }] : GLOBAL_FOOTER;
 
   let body: React.ReactNode;
   if (boot.phase === 'connecting') {

@@ -18,7 +18,7 @@ import { useSelection } from './use-selection.js';
 
 function StatusHeader({ status }: { status: FreezeStatus }) {
   const date = status.freezeDate ? `${status.freezeDate.slice(0, 16).replace('T', ' ')} UTC` : 'missing';
-  const can = status.freezeDate === null ? 'set it before freezing' : status.canFreeze ? 'passed: can freeze' : 'not reached yet';
+  const can = status.freezeDate === null ? 'set it before freezing' : status.canFreeze ? 'passed' : 'ahead: cannot freeze yet';
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -26,7 +26,7 @@ function StatusHeader({ status }: { status: FreezeStatus }) {
         <Text color={theme.dim}> — {status.title}</Text>
       </Text>
       <Text wrap="truncate-end">
-        freeze date {date} ({can}) · grading status{' '}
+        freeze date {date} ({can}) · status{' '}
         <Text bold color={status.status === 'complete' ? theme.ok : status.canFreeze ? theme.warn : undefined}>
           {status.status.replace('_', ' ')}
         </Text>

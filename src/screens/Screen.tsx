@@ -1,17 +1,34 @@
-import React from 'react';
-import { Text } from 'ink';
+import { CompleteScreen } from './CompleteScreen.js';
+import { DiagnosisScreen } from './DiagnosisScreen.js';
+import { FindLearnerScreen } from './FindLearnerScreen.js';
+import { FreezeWizardScreen } from './FreezeWizardScreen.js';
 import { HomeScreen } from './HomeScreen.js';
+import { LearnerScreen } from './LearnerScreen.js';
+import { ResyncScreen } from './ResyncScreen.js';
+import { RevertScreen } from './RevertScreen.js';
 import { RunScreen } from './RunScreen.js';
 import type { Route } from './routes.js';
 
 /** The screen of a route. */
-export function Screen({ route }: { route: Route }): React.JSX.Element {
+export function Screen({ route }: { route: Route }) {
   switch (route.name) {
     case 'home':
       return <HomeScreen />;
     case 'run':
       return <RunScreen courseKey={route.courseKey} />;
-    default:
-      return <Text>{route.name}: not built yet</Text>;
+    case 'freeze':
+      return <FreezeWizardScreen courseKey={route.courseKey} />;
+    case 'complete':
+      return <CompleteScreen courseKey={route.courseKey} />;
+    case 'revert':
+      return <RevertScreen courseKey={route.courseKey} />;
+    case 'find-learner':
+      return <FindLearnerScreen />;
+    case 'learner':
+      return <LearnerScreen username={route.username} />;
+    case 'diagnosis':
+      return <DiagnosisScreen username={route.username} courseKey={route.courseKey} />;
+    case 'resync':
+      return <ResyncScreen username={route.username} courseKey={route.courseKey} />;
   }
 }

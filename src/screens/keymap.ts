@@ -21,7 +21,8 @@ export type ActionId =
   | 'resync'
   | 'refresh'
   | 'refresh-edx'
-  | 'compute';
+  | 'compute'
+  | 'stop';
 
 export interface KeyBinding {
   id: ActionId;
@@ -45,16 +46,6 @@ export const KEYMAP: readonly KeyBinding[] = [
   { id: 'page-down', keys: ['pgdn'], label: 'page', help: 'move down a page', scope: 'screen', dangerous: false },
   { id: 'page-up', keys: ['pgup'], label: 'page', help: 'move up a page', scope: 'screen', dangerous: false },
   { id: 'open', keys: ['enter'], label: 'open', help: 'open the selected line', scope: 'screen', dangerous: false },
-  { id: 'back', keys: ['esc'], label: 'back', help: 'go back, or close what is open', scope: 'screen', dangerous: false },
-  {
-    id: 'quit',
-    keys: ['q'],
-    label: 'quit',
-    help: 'quit gradeops (asks first while a freeze started here is running)',
-    scope: 'global',
-    dangerous: false,
-  },
-  { id: 'find-learner', keys: ['u'], label: 'find learner', help: 'find a learner from any screen', scope: 'global', dangerous: false },
   { id: 'freeze', keys: ['f'], label: 'freeze', help: 'freeze wizard for the selected course run', scope: 'screen', dangerous: true },
   {
     id: 'complete',
@@ -80,7 +71,6 @@ export const KEYMAP: readonly KeyBinding[] = [
     scope: 'screen',
     dangerous: true,
   },
-  { id: 'refresh', keys: ['R'], label: 'refresh', help: 'read everything on this screen again now', scope: 'screen', dangerous: false },
   {
     id: 'refresh-edx',
     keys: ['e'],
@@ -95,6 +85,26 @@ export const KEYMAP: readonly KeyBinding[] = [
     label: 'compute grade',
     help: 'compute the final grade from the cached edX data: the rule and its inputs (writes nothing)',
     scope: 'screen',
+    dangerous: false,
+  },
+  {
+    id: 'stop',
+    keys: ['x'],
+    label: 'stop freeze',
+    help: 'stop the freeze started here: learners in flight finish, running it again resumes',
+    scope: 'screen',
+    dangerous: false,
+  },
+
+  { id: 'refresh', keys: ['R'], label: 'refresh', help: 'read everything on this screen again now', scope: 'screen', dangerous: false },
+  { id: 'back', keys: ['esc'], label: 'back', help: 'go back, or close what is open', scope: 'screen', dangerous: false },
+  { id: 'find-learner', keys: ['u'], label: 'find learner', help: 'find a learner from any screen', scope: 'global', dangerous: false },
+  {
+    id: 'quit',
+    keys: ['q'],
+    label: 'quit',
+    help: 'quit gradeops (asks first while a freeze started here is running)',
+    scope: 'global',
     dangerous: false,
   },
 ];
@@ -147,10 +157,16 @@ export interface FooterKey {
  * The footer of a screen offering `ids`, with screen-specific labels; dangerous actions are left
  * out in read-only mode. Moving keys are shown once, as "j/k". The global keys come last.
  */
-export function footerKeys(ids: readonly ActionId[], readOnly: boolean, labels: Partial<Record<ActionId, string>> = {}): FooterKey[] {
+export function footerKeys(
+  ids: readonly ActionId[],
+  readOnly: boolean,
+  labels: Partial<Record<ActionId, string>> = {},
+  textEntry = false,
+): FooterKey[] {
   const offered = new Set<ActionId>(ids);
   const out: FooterKey[] = [];
-  if (offered.has('down') || offered.has('up')) out.push({ keys: 'j/k', label: 'move' });
+  // While a text field has the keyboard, j and k are typed: only the arrows move.
+  if (offered.has('down') || offered.has('up')) out.push({ keys: textEntry ? '↑/↓' : 'j/k', label: 'move' });
   for (const b of KEYMAP) {
     if (!offered.has(b.id) || b.scope === 'global' || ['down', 'up', 'page-down', 'page-up'].includes(b.id)) continue;
     if (readOnly && b.dangerous) continue;

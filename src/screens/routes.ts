@@ -12,6 +12,20 @@ export type Route =
   | { name: 'diagnosis'; username: string; courseKey: string }
   | { name: 'resync'; username: string; courseKey: string };
 
+/** The breadcrumb words of a stack: a step about the run just before it does not repeat its key. */
+export function crumbsOf(stack: readonly Route[]): string[] {
+  return stack.map((route, i) => {
+    const before = stack[i - 1];
+    const sameRun = before && 'courseKey' in before && 'courseKey' in route && before.courseKey === route.courseKey;
+    if (sameRun && route.name === 'freeze') return 'freeze wizard';
+    if (sameRun && route.name === 'complete') return 'force-complete';
+    if (sameRun && route.name === 'revert') return 'revert';
+    if (sameRun && route.name === 'resync') return 'resync';
+    if (route.name === 'diagnosis' && before?.name === 'learner' && before.username === route.username) return route.courseKey;
+    return routeTitle(route);
+  });
+}
+
 /** The breadcrumb word of a screen. */
 export function routeTitle(route: Route): string {
   switch (route.name) {

@@ -89,7 +89,12 @@ export function renderConsole(
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const frame = harness.lastFrame();
-        if (typeof what === 'string' ? frame.includes(what) : what.test(frame)) return frame;
+        if (typeof what === 'string' ? frame.includes(what) : what.test(frame)) {
+          // A frame is drawn before React runs the new screen's effects (its key listeners): a
+          // person cannot type that fast, a test can.
+          await pause(60);
+          return harness.lastFrame();
+        }
         if (Date.now() > deadline) throw new Error(`the screen never showed ${String(what)}; it shows:\n${frame}`);
         await pause(25);
       }

@@ -35,7 +35,7 @@ describe('run screen', () => {
       const frame = await ui.waitFor('failed by reason (3)');
       expect(frame).toContain(run.key);
       expect(frame).toMatch(/eligible 7 · frozen 4 · failed 3 · remaining 0/);
-      expect(frame).toContain('grading status pending');
+      expect(frame).toContain('status pending');
       expect(frame).toContain('no freeze running');
       expect(frame).toMatch(/invalid-credentials \(2\)[\s\S]*revoked-r[\s\S]*no-social-auth \(1\)[\s\S]*unlinked-una/);
       expect(frame).toContain('f freeze wizard');
