@@ -39,7 +39,7 @@ function Consequences({ s }: { s: FreezeStatus }) {
       </Text>
       <Text wrap="wrap">
         {'  '}
-        {marks.warn} clears the failed-users list ({s.failed.length} learner(s)); their reasons stay in the audit log
+        {marks.warn} clears the failed-users list ({s.failed.length} learner(s)); the audit row keeps who was on it
       </Text>
       <Text wrap="wrap">
         {'  '}
