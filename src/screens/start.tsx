@@ -3,6 +3,7 @@ import type { Config } from '../app/config.js';
 import { Lifecycle } from '../app/lifecycle.js';
 import { targetLabel } from '../app/target.js';
 import { App } from './App.js';
+import { lineDiffStdout } from './line-diff-stdout.js';
 
 // The console's process frame: the first frame goes out before anything heavy is loaded (the
 // database layer is imported after it), every way out restores the terminal (raw mode off,
@@ -34,6 +35,10 @@ export async function startConsole({ config, readOnly }: ConsoleOptions): Promis
   };
 
   stdout.write(ALT_SCREEN_ON);
+  // Ink draws through a stream that writes only the rows that changed (line-diff-stdout.ts).
+  const screen = lineDiffStdout(stdout);
+  const onResize = () => screen.invalidate();
+  stdout.on('resize', onResize);
   let exitCode = 0;
   const instance = render(
     <App
@@ -50,7 +55,7 @@ export async function startConsole({ config, readOnly }: ConsoleOptions): Promis
         if (reason === 'interrupt') exitCode = 130;
       }}
     />,
-    { exitOnCtrlC: false, patchConsole: true },
+    { stdout: screen.stream, exitOnCtrlC: false, patchConsole: true },
   );
 
   // Every way out but q goes through here once: stop the jobs started here (resumable), close the
@@ -99,6 +104,7 @@ export async function startConsole({ config, readOnly }: ConsoleOptions): Promis
   }
   if (leaving) return new Promise<number>(() => {}); // leave() exits the process
   restoreTerminal();
+  stdout.off('resize', onResize);
   await lifecycle.shutdown();
   process.off('SIGTERM', terminate);
   process.off('SIGHUP', hangUp);
