@@ -6,7 +6,13 @@
 // absolute position. Everything else Ink writes (cursor visibility, synchronized-output marks)
 // passes through unchanged.
 
-const ERASE_LINES = /^(?:\u001b\[2K\u001b\[1A)*\u001b\[2K\u001b\[G/;
+// ansi-escapes' eraseLines(n): erase line and go up, n − 1 times, then erase line and go to column 1.
+const ESC = '\u001b[';
+const ERASE_LINES = new RegExp(`^(?:${escape(`${ESC}2K${ESC}1A`)})*${escape(`${ESC}2K${ESC}G`)}`);
+
+function escape(text: string): string {
+  return text.replace(/[[\]\\^$.*+?(){}|]/g, '\\$&');
+}
 const CLEAR_SCREEN = '\u001b[2J';
 
 export interface LineDiffStream {

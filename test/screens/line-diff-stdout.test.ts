@@ -34,13 +34,14 @@ describe('lineDiffStdout', () => {
 
   it('clears rows a shorter frame no longer uses, and passes other writes through', () => {
     const t = fakeTerminal();
-    const { stream, invalidate } = lineDiffStdout(t.stream);
+    const diff = lineDiffStdout(t.stream);
+    const { stream } = diff;
     stream.write('a\nb\nc\n');
     stream.write(`${erase(4)}a\n`);
     expect(t.writes[1]).toBe('\u001b[2;1H\u001b[K\u001b[3;1H\u001b[K\u001b[2;1H');
     stream.write('\u001b[?25l');
     expect(t.writes[2]).toBe('\u001b[?25l');
-    invalidate();
+    diff.invalidate();
     stream.write(`${erase(2)}a\n`);
     expect(t.writes[3]).toBe('\u001b[2J\u001b[1;1Ha\u001b[K\u001b[2;1H');
     // Ink clears, then draws a frame from scratch (a narrower terminal): one clear, then the whole frame.
