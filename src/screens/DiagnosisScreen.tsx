@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Box, Text } from 'ink';
 import { ConfirmInput, Spinner } from '@inkjs/ui';
 import type { Diagnosis, NextAction } from '../domain/diagnosis/diagnose.js';
-import { serviceName } from '../domain/edx/providers.js';
 import { useConsole, useNavigation } from './console-context.js';
 import { Checklist } from './components/Checklist.js';
+import { EdxChanges } from './components/EdxChanges.js';
 import { ErrorLine } from './components/ErrorLine.js';
 import { SideEffectList } from './components/SideEffectList.js';
 import { keyLabel, binding, type ActionId } from './keymap.js';
@@ -21,33 +21,11 @@ import { useScreenKeys } from './use-screen-keys.js';
 const NEXT_KEY: Partial<Record<NextAction, ActionId>> = {
   resync: 'resync',
   'freeze-user': 'freeze',
-  'refresh-grades': 'freeze',
+  'refresh-grades': 'refresh-edx',
   'refresh-enrollments': 'refresh-edx',
 };
 
 type Outcome = { kind: 'refresh'; result: EdxRefreshOutcome } | { kind: 'freeze'; result: FreezeLearnerOutcome } | { kind: 'compute' };
-
-function RefreshOutcome({ r }: { r: EdxRefreshOutcome }) {
-  const service = serviceName(r.grades.provider);
-  return (
-    <Box flexDirection="column">
-      <Text bold color={theme.ok}>
-        {marks.ok} refreshed from {service}
-        {r.enrollments.tokenRefreshed || r.grades.tokenRefreshed ? ' (the access token was refreshed first)' : ''}
-      </Text>
-      <Text wrap="truncate-end">
-        {'  '}enrollments: {r.enrollments.enrollments} cached, {r.enrollments.removedEnrollments} removed
-        {r.enrollments.courseKeys.length > 0 ? ` (${r.enrollments.courseKeys.join(', ')})` : ''}
-      </Text>
-      <Text wrap="truncate-end">
-        {'  '}current grades: {r.grades.currentGrades} cached, {r.grades.removedCurrentGrades} removed · certificates:{' '}
-        {r.grades.provider === 'mitxonline'
-          ? 'never fetched from MITx Online'
-          : `${r.grades.certificates} cached, ${r.grades.removedCertificates} removed`}
-      </Text>
-    </Box>
-  );
-}
 
 function ComputeOutcome({ diagnosis }: { diagnosis: Diagnosis }) {
   const c = diagnosis.computed;
@@ -169,7 +147,9 @@ export function DiagnosisScreen({ username, courseKey }: { username: string; cou
       ) : null}
       {action.state.phase === 'running' ? <Spinner label={`${action.state.label}…`} /> : null}
       {action.state.phase === 'failed' ? <ErrorLine error={action.state.error} prefix={action.state.label} /> : null}
-      {action.state.phase === 'done' && action.state.result.kind === 'refresh' ? <RefreshOutcome r={action.state.result.result} /> : null}
+      {action.state.phase === 'done' && action.state.result.kind === 'refresh' ? (
+        <EdxChanges result={action.state.result.result} username={username} />
+      ) : null}
       {action.state.phase === 'done' && action.state.result.kind === 'compute' ? <ComputeOutcome diagnosis={d} /> : null}
       {action.state.phase === 'done' && action.state.result.kind === 'freeze' ? (
         <FreezeOutcome r={action.state.result.result} username={username} />

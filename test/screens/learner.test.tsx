@@ -81,8 +81,8 @@ describe('find a learner → course runs → diagnosis', () => {
       let frame = await ui.waitFor('→ next:');
       expect(frame).toMatch(/✗ Cached current grade +none/);
       await ui.press('e');
-      frame = await ui.waitFor('refreshed from edX');
-      expect(frame).toMatch(/current grades: 1 cached, 0 removed/);
+      frame = await ui.waitFor("refreshed carol's edX data");
+      expect(frame).toMatch(new RegExp(`added +current grade +${plain.key.replace(/[+.]/g, '\\$&')} +percent 0\\.7, passed true`));
       frame = await ui.waitFor(/✓ Cached current grade +percent 0\.7/);
 
       await ui.press('f');
