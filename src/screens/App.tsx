@@ -19,7 +19,7 @@ import {
   type Tone,
 } from './console-context.js';
 import { FreezeJobs } from './freeze-jobs.js';
-import { footerKeys, GLOBAL_FOOTER, helpLines, resolveKey, type ActionId } from './keymap.js';
+import { footerKeys, GLOBAL_FOOTER, helpLines, keypresses, resolveKey, type ActionId } from './keymap.js';
 import { crumbsOf, routeTitle, type Route } from './routes.js';
 import { Screen } from './Screen.js';
 import { marks, theme, toneColor } from './theme.js';
@@ -158,14 +158,25 @@ export function App({
   );
 
   // The global keys: on every screen, unless a text field has the keyboard or an overlay is open.
+  const globals = new Set<ActionId>(['help', 'quit', 'find-learner', 'refresh']);
   useInput(
     (input, key) => {
-      const action = resolveKey(input, key, new Set<ActionId>(['help', 'quit', 'find-learner', 'refresh']));
-      if (action === 'quit') quit();
-      else if (action === 'help' && connected) setOverlay('help');
-      else if (action === 'find-learner' && connected) {
-        setStack((s) => (s[s.length - 1].name === 'find-learner' ? s : [...s, { name: 'find-learner' }]));
-      } else if (action === 'refresh' && boot.phase === 'failed') setAttempt((n) => n + 1);
+      const presses = keypresses(input, key);
+      for (let i = 0; i < presses.length; i++) {
+        const action = resolveKey(presses[i].input, presses[i].key, globals);
+        if (action === 'quit') return quit();
+        if (action === 'help' && connected) return setOverlay('help');
+        if (action === 'find-learner' && connected) {
+          // What was typed right after u, in the same burst, is the start of the search.
+          const text = presses
+            .slice(i + 1)
+            .map((p) => p.input)
+            .join('');
+          setStack((s) => (s[s.length - 1].name === 'find-learner' ? s : [...s, { name: 'find-learner', text }]));
+          return;
+        }
+        if (action === 'refresh' && boot.phase === 'failed') setAttempt((n) => n + 1);
+      }
     },
     { isActive: overlay === null && !textEntry },
   );

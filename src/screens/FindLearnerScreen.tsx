@@ -28,10 +28,10 @@ const columns: Array<Column<LearnerMatch>> = [
   { header: 'matched on', cell: (l) => MATCHED[l.matchedOn], width: 12, color: () => theme.dim },
 ];
 
-export function FindLearnerScreen() {
+export function FindLearnerScreen({ initialText = '' }: { initialText?: string }) {
   const nav = useNavigation();
   const { width, height } = useBodySize();
-  const [text, setText] = useState('');
+  const [text, setText] = useState(initialText);
   const focused = useScreenFocus();
   const found = useLearnerSearch(text);
   const rows = found.data ?? [];
@@ -53,7 +53,7 @@ export function FindLearnerScreen() {
       <Text>Find a learner by MicroMasters username, email or edX / MITx Online username (the start of any of them):</Text>
       <Box>
         <Text color={theme.accent}>{'› '}</Text>
-        <TextInput placeholder="type a name…" onChange={setText} isDisabled={!focused} />
+        <TextInput placeholder="type a name…" defaultValue={initialText} onChange={setText} isDisabled={!focused} />
       </Box>
       {found.error ? <ErrorLine error={found.error} prefix="the search failed" /> : null}
       {text.trim() === '' ? (

@@ -91,7 +91,10 @@ export function HomeScreen(): React.JSX.Element {
           down: cursor.down,
         }
       : {
-          filter: () => setEditing(true),
+          filter: (typedAfter) => {
+            if (typedAfter) setFilter((f) => f + typedAfter);
+            setEditing(true);
+          },
           down: cursor.down,
           up: cursor.up,
           'page-down': cursor.pageDown,
@@ -103,7 +106,10 @@ export function HomeScreen(): React.JSX.Element {
           refresh: () => runs.reload(),
           back: filter ? () => setFilter('') : undefined,
         },
-    { textEntry: editing, labels: { open: 'open run', freeze: 'freeze wizard', back: 'clear filter' } },
+    {
+      textEntry: editing,
+      labels: editing ? { open: 'keep filter', back: 'clear filter' } : { open: 'open run', freeze: 'freeze wizard', back: 'clear filter' },
+    },
   );
 
   const all = runs.data ?? [];

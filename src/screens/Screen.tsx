@@ -23,7 +23,7 @@ export function Screen({ route }: { route: Route }) {
     case 'revert':
       return <RevertScreen courseKey={route.courseKey} />;
     case 'find-learner':
-      return <FindLearnerScreen />;
+      return <FindLearnerScreen initialText={route.text ?? ''} />;
     case 'learner':
       return <LearnerScreen username={route.username} />;
     case 'diagnosis':

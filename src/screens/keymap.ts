@@ -131,6 +131,40 @@ function keyName(input: string, key: Key): string | null {
   return input.length === 1 ? input : null;
 }
 
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/**
+ * The keypresses in one input event. Ink hands over everything read at once as one event, and
+ * while a PGlite query holds the event loop a few keys typed quickly arrive together ("jjq"):
+ * printable text is split back into one press per character.
+ */
+export function keypresses(input: string, key: Key): Array<{ input: string; key: Key }> {
+  const chars = [...input];
+  if (chars.length <= 1 || key.ctrl || key.meta || key.escape || chars.some((c) => c < ' ')) return [{ input, key }];
+  return chars.map((c) => ({ input: c, key: { ...NO_KEY, shift: c !== c.toLowerCase() } }));
+}
+
 /** The action a keypress means, among those given (all when omitted). */
 export function resolveKey(input: string, key: Key, among?: ReadonlySet<ActionId>): ActionId | null {
   const name = keyName(input, key);

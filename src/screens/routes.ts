@@ -7,7 +7,7 @@ export type Route =
   | { name: 'freeze'; courseKey: string }
   | { name: 'complete'; courseKey: string }
   | { name: 'revert'; courseKey: string }
-  | { name: 'find-learner' }
+  | { name: 'find-learner'; text?: string }
   | { name: 'learner'; username: string }
   | { name: 'diagnosis'; username: string; courseKey: string }
   | { name: 'resync'; username: string; courseKey: string };

@@ -1,13 +1,17 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useInput } from 'ink';
 import { useNavigation, useScreenFocus, useConsoleMaybe } from './console-context.js';
-import { binding, isDangerous, resolveKey, type ActionId } from './keymap.js';
+import { binding, isDangerous, keypresses, resolveKey, type ActionId } from './keymap.js';
 
 // The one way a screen listens to keys: the keypress is resolved through the keymap, a dangerous
 // action is refused in read-only mode (and says so), and the screen's offered actions go to the
 // footer and the help overlay while it is on top.
 
-export type KeyHandlers = Partial<Record<ActionId, (() => void) | false | undefined>>;
+/**
+ * What a screen does on each action it offers. An action that opens a text field (the filter)
+ * gets the characters typed after its key in the same burst, so they are not lost.
+ */
+export type KeyHandlers = Partial<Record<ActionId, ((typedAfter?: string) => void) | false | undefined>>;
 
 export interface ScreenKeyOptions {
   /** Footer labels that say what an action does here ("freeze this learner"). */
@@ -45,14 +49,29 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
 
   useInput(
     (input, key) => {
-      const action = resolveKey(input, key, options.textEntry ? TEXT_ENTRY_ACTIONS : undefined);
-      if (!action) return;
-      const handler = handlersRef.current[action];
-      if (isDangerous(action) && readOnly) {
-        nav.notify(`read-only: ${binding(action).label} is turned off (started with --read-only or GRADEOPS_READ_ONLY=1)`, 'warn');
-        return;
+      const presses = options.textEntry ? [{ input, key }] : keypresses(input, key);
+      for (let i = 0; i < presses.length; i++) {
+        const action = resolveKey(presses[i].input, presses[i].key, options.textEntry ? TEXT_ENTRY_ACTIONS : undefined);
+        if (!action) continue;
+        // u, ? and q move the keyboard elsewhere (the App handles them): what follows is not this screen's.
+        if (binding(action).scope === 'global') return;
+        const handler = handlersRef.current[action];
+        if (isDangerous(action) && readOnly) {
+          nav.notify(`read-only: ${binding(action).label} is turned off (started with --read-only or GRADEOPS_READ_ONLY=1)`, 'warn');
+          return;
+        }
+        if (typeof handler !== 'function') continue;
+        if (action === 'filter') {
+          handler(
+            presses
+              .slice(i + 1)
+              .map((p) => p.input)
+              .join(''),
+          );
+          return;
+        }
+        handler();
       }
-      if (typeof handler === 'function') handler();
     },
     { isActive: active },
   );

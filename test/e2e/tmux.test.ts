@@ -83,8 +83,9 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('gradeops in a terminal (tmux)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('shows the course-run list when started with no subcommand', async () => {
-    const text = await waitForScreen(runInPane([]));
+  // With no subcommand a terminal gets the console (test/e2e/console.test.ts); the table is `runs`.
+  it('lists the course runs', async () => {
+    const text = await waitForScreen(runInPane(['runs']));
     expect(text).toMatch(/\d+ course runs/);
     expect(text).toContain('grading status');
     expect(text).toContain('EMBEDDED DEMO');
