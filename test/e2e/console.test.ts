@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, embeddedEnv, runCli, tempDataDir } from '../helpers/cli.js';
-import { NO_SKIP } from '../helpers/services.js';
+import { BIN, embeddedEnv, runCli, startCli, tempDataDir } from '../helpers/cli.js';
+import { cliWorld } from '../helpers/cli-world.js';
+import { NO_SKIP, USE_REAL_SERVICES } from '../helpers/services.js';
 
 // The console as an operator drives it (issue #7): `gradeops` with no subcommand in a real
 // terminal (tmux, 80×24, a tmux server of its own), keys sent, the screen read back at each step,
@@ -19,7 +20,7 @@ function hasTmux(): boolean {
 }
 
 const socket = `gradeops-tui-e2e-${process.pid}`;
-const session = 'console';
+let session = 'console';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', session);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,6 +59,7 @@ let running: RegExp | null = null;
 function startConsole(extra: Record<string, string> = {}): RegExp {
   commands += 1;
   const vars = Object.entries({ GRADEOPS_DATA_DIR: env.GRADEOPS_DATA_DIR!, GRADEOPS_OPERATOR: 'e2e-operator', ...extra })
+    .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}='${v}'`)
     .join(' ');
   tmux('send-keys', '-t', session, 'clear', 'Enter');
@@ -104,7 +106,7 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('the console in a terminal (tmux, 80×24
 
   afterAll(() => {
     try {
-      tmux('kill-server');
+      tmux('kill-session', '-t', session);
     } catch {
       /* already gone */
     }
@@ -215,3 +217,72 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('the console in a terminal (tmux, 80×24
     expectTerminalRestored(text);
   }, 120_000);
 });
+
+// Services pass only: in embedded mode one process owns the database, so no other process can freeze.
+if (USE_REAL_SERVICES) {
+  describe('the console watching a freeze that the CLI runs in another process (PostgreSQL + Redis)', () => {
+    afterAll(() => {
+      try {
+        tmux('kill-server');
+      } catch {
+        /* already gone */
+      }
+    });
+
+    it('shows the job live through the progress published to Redis: who runs it, counts, a smoothed rate; the home marks the run', async () => {
+      session = 'services';
+      tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', 'bash --norc --noprofile');
+      const world = await cliWorld({ GRADEOPS_SIM_LATENCY_MS: '150' });
+      let cli: ReturnType<typeof startCli> | null = null;
+      try {
+        env = world.env;
+        const runs = JSON.parse((await runCli(['runs', '--json'], world.env)).stdout).runs as Array<{
+          courseKey: string;
+          canFreeze: boolean;
+          gradingStatus: string;
+          backend: string;
+          title: string;
+        }>;
+        const run = runs.find(
+          (r) => r.canFreeze && r.gradingStatus === 'not_started' && r.backend === 'edxorg' && r.title.startsWith('Microeconomics'),
+        )!;
+        const services = ['DATABASE_URL', 'REDIS_URL', 'EDXORG_CALLBACK_URL', 'MITXONLINE_CALLBACK_URL'] as const;
+        const exited = startConsole({
+          GRADEOPS_OPERATOR: 'watcher',
+          ...Object.fromEntries(services.map((name) => [name, world.env[name]!])),
+        });
+        let text = await waitForScreen(/\d+ course runs ·/);
+        expect(text).toMatch(/gradeops │ (127\.0\.0\.1|localhost)(:\d+)?\/gradeops_test_\S+ │ operator watcher/);
+        await press('/');
+        await waitForScreen('type to filter');
+        await type(run.courseKey.split(':')[1]);
+        await waitForScreen(/\b1 of \d+/);
+        await press('Enter', 'Enter');
+        await waitForScreen('no freeze running');
+
+        cli = startCli(['freeze', run.courseKey, '--concurrency', '2'], { ...world.env, GRADEOPS_OPERATOR: 'cli-operator' });
+        text = await waitForScreen(/freeze running by cli-operator on \S+ \(PID \d+\)/);
+        expect(text).toContain(`(PID ${cli.pid})`);
+        await waitForScreen(/job \d+\/\d+ done/);
+        text = await waitForScreen(/job (\d+)\/\d+ done · \d+ frozen · \d+ failed · \d+\.\d\/s · ETA \d+(s|m\d\ds)/, 60_000);
+        expect(text).not.toMatch(/NaN|Infinity|ETA -/);
+
+        await press('Escape');
+        text = await waitForScreen(/● 1 freeze running/);
+        expect(text.split('\n').find((l) => /^[›! ] /.test(l) && l.includes(run.courseKey.slice(-16)))).toContain('● running');
+
+        const code = await new Promise<number | null>((resolve) => cli!.on('exit', resolve));
+        expect(code).toBe(0);
+        cli = null;
+        await press('Enter');
+        text = await waitForScreen(/no freeze running · last job finished/, 30_000);
+        await press('q');
+        text = await waitForScreen(exited);
+        expectTerminalRestored(text);
+      } finally {
+        cli?.kill('SIGINT');
+        await world.close();
+      }
+    }, 240_000);
+  });
+}
