@@ -21,6 +21,7 @@ import { startRemoteSimulator, type BenchSimulator } from './remote-simulator.js
 import { startProbe, startRssSampler, type ProbeResult } from './probe.js';
 import { replStartup, replStartupMarkdown } from './repl-startup.js';
 import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type BenchRun } from './world.js';
+import { tuiStartupMarkdown, tuiStartupPhase } from './tui-startup.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
 // and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when DATABASE_URL
@@ -29,11 +30,11 @@ import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type Ben
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'RESULTS.md');
-const PHASES = ['freeze', 'memory', 'status', 'repl'] as const;
+const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only freeze,memory,status,repl  phases to run (default: all four)
+  --only freeze,memory,status,repl,tui  phases to run (default: all five)
   --learners N                  learners frozen at concurrency ≥ 2 (default 5000)
   --learners-c1 N               learners frozen at concurrency 1 (default 500)
   --concurrency 1,8,32          concurrencies of the throughput phase
@@ -46,6 +47,7 @@ const USAGE = `usage: npm run bench -- [options]
   --status-calls N              timed getFreezeStatus calls after 5 warm-up calls (default 30)
   --repl-starts N                gradeops repl starts measured, after one uncounted (default 5)
   --pool N                      PostgreSQL connection pool size (default 16, the app's)
+  --tui-launches N              timed launches of the console per mode (default 5)
   --no-write                    do not update bench/RESULTS.md
 Uses PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set, else PGlite + the in-process stand-in.`;
 
@@ -64,6 +66,7 @@ const { values: flags } = parseArgs({
     'status-calls': { type: 'string' },
     pool: { type: 'string' },
     'repl-starts': { type: 'string' },
+    'tui-launches': { type: 'string' },
     'no-write': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     // internal: a memory run in a child process
@@ -770,6 +773,11 @@ const TEMPLATE = `# gradeops benchmarks
 
 <!-- bench:repl -->
 <!-- /bench:repl -->
+
+## (e) Console start-up
+
+<!-- bench:tui -->
+<!-- /bench:tui -->
 `;
 
 // ---------------------------------------------------------------------------------------------
@@ -852,6 +860,11 @@ async function main(): Promise<void> {
       });
       sections.push(['repl', replStartupMarkdown(result)]);
       out.push('(d) gradeops repl start-up', replStartupMarkdown(result));
+    }
+    if (want('tui')) {
+      const rows = await tuiStartupPhase({ launches: intFlag('tui-launches', 5) });
+      sections.push(['tui', tuiStartupMarkdown(rows)]);
+      out.push('(e) console start-up', tuiStartupMarkdown(rows));
     }
   } finally {
     await services.close();

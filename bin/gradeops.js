@@ -25,6 +25,8 @@ if (useBuild) {
   await import(pathToFileURL(built).href);
 } else {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The repository's tsconfig, wherever gradeops is started from: tsx would otherwise look in the
+  // working directory and compile the console's JSX the classic way (React is not defined).
+  register({ tsconfig: path.join(root, 'tsconfig.json') });
   await import(pathToFileURL(path.join(root, 'src', 'cli.ts')).href);
 }

@@ -1,5 +1,5 @@
 import 'dotenv/config';
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { reportError } from './commands/output.js';
 import { OpsError } from './domain/errors.js';
 
@@ -10,7 +10,7 @@ import { OpsError } from './domain/errors.js';
 // The console and the subcommands are imported lazily, so each mode loads only what it uses.
 
 export async function buildProgram(): Promise<Command> {
-  const { COMMANDS } = await import('./commands/index.js');
+  const [{ Command }, { COMMANDS }] = await Promise.all([import('commander'), import('./commands/index.js')]);
   const program = new Command('gradeops')
     .description('Run final grades on a MicroMasters-style platform: freeze, diagnose, resync, revert.')
     .option('--read-only', 'with no subcommand: open the console with every write action turned off')
@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   if (mode === 'help') args = ['--help'];
+  const { CommanderError } = await import('commander');
   const program = await buildProgram();
   try {
     await program.parseAsync(['node', 'gradeops', ...args]);

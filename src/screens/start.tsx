@@ -1,40 +1,29 @@
 import { render } from 'ink';
 import type { Config } from '../app/config.js';
 import { Lifecycle } from '../app/lifecycle.js';
+import type { Services } from '../app/services.js';
 import { targetLabel } from '../app/target.js';
 import { App } from './App.js';
 import { lineDiffStdout } from './line-diff-stdout.js';
+import { enterConsoleScreen, restoreTerminal, type ProgressBuffer } from './terminal.js';
 
 // The console's process frame: the first frame goes out before anything heavy is loaded (the
 // database layer is imported after it), every way out restores the terminal (raw mode off,
 // cursor visible, the main screen back), and leaving always runs the ordered shutdown.
 
-const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
-const ALT_SCREEN_OFF = '\x1b[?1049l';
-const CURSOR_SHOW = '\x1b[?25h';
-
 export interface ConsoleOptions {
   config: Config;
   readOnly: boolean;
+  /** The services, already opening (commands/tui.ts starts them before Ink is loaded). */
+  opening: Promise<Services>;
+  progress: ProgressBuffer;
 }
 
 /** Runs the console until the operator leaves; resolves with the process exit code. */
-export async function startConsole({ config, readOnly }: ConsoleOptions): Promise<number> {
+export async function startConsole({ config, readOnly, opening, progress }: ConsoleOptions): Promise<number> {
   const stdout = process.stdout;
   const lifecycle = new Lifecycle();
-  let restored = false;
-  const restoreTerminal = () => {
-    if (restored) return;
-    restored = true;
-    try {
-      if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    } catch {
-      /* stdin already closed */
-    }
-    stdout.write(CURSOR_SHOW + ALT_SCREEN_OFF);
-  };
-
-  stdout.write(ALT_SCREEN_ON);
+  enterConsoleScreen();
   // Ink draws through a stream that writes only the rows that changed (line-diff-stdout.ts).
   const screen = lineDiffStdout(stdout);
   const onResize = () => screen.invalidate();
@@ -42,9 +31,9 @@ export async function startConsole({ config, readOnly }: ConsoleOptions): Promis
   let exitCode = 0;
   const instance = render(
     <App
-      connect={async (onProgress) => {
-        const { buildServices } = await import('../app/services.js');
-        return buildServices(config, { onProgress });
+      connect={(onProgress) => {
+        progress.listen(onProgress);
+        return opening;
       }}
       target={targetLabel(config)}
       operator={config.operator}
