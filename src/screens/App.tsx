@@ -8,7 +8,7 @@ import { BodySizeContext } from './body-size.js';
 import { ErrorLine } from './components/ErrorLine.js';
 import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
-import { KeyFooter } from './components/KeyFooter.js';
+import { footerLines, KeyFooter } from './components/KeyFooter.js';
 import { ScreenBoundary } from './components/ScreenBoundary.js';
 import {
   NavigationContext,
@@ -50,7 +50,9 @@ type Boot =
 
 type Overlay = null | 'help' | 'quit' | 'stopping';
 
-const CHROME_ROWS = 5; // header (2), status line, footer, and one spare line so Ink never scrolls the terminal
+// header (2), status line, and one spare line so the frame stays shorter than the terminal (Ink
+// clears the whole screen on every frame that fills it); the footer takes one or two more.
+const CHROME_ROWS = 4;
 
 export function App({
   connect,
@@ -196,7 +198,6 @@ export function App({
   );
 
   const width = Math.max(20, size.columns);
-  const bodyHeight = Math.max(3, size.rows - CHROME_ROWS);
   const top = stack[stack.length - 1];
   const crumbs = crumbsOf(stack);
   const footer = connected
@@ -206,6 +207,7 @@ export function App({
       : [];
   // While a text field has the keyboard, u, ? and q are typed: only Ctrl-C leaves.
   const pinned = !connected ? [{ keys: 'q', label: 'quit' }] : textEntry ? [{ keys: 'Ctrl-C', label: 'quit' }] : GLOBAL_FOOTER;
+  const bodyHeight = Math.max(3, size.rows - CHROME_ROWS - footerLines(footer, pinned, width).length);
 
   let body: React.ReactNode;
   if (boot.phase === 'connecting') {

@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { Spinner } from '@inkjs/ui';
 import type { FreezeStatus } from '../domain/freeze/freeze-status.js';
 import { useConsole, useNavigation } from './console-context.js';
+import { Bullet } from './components/Bullet.js';
 import { ErrorLine } from './components/ErrorLine.js';
 import { TypedConfirm } from './components/TypedConfirm.js';
 import { marks, theme } from './theme.js';
@@ -32,19 +33,16 @@ function Consequences({ s }: { s: FreezeStatus }) {
         {s.remaining}
       </Text>
       <Text bold>what it does:</Text>
-      <Text wrap="wrap">
-        {'  '}
-        {marks.warn} marks the grading status complete now, whoever is not frozen: the {s.failed.length} failed and {s.remaining} remaining
-        learner(s) never get a FinalGrade from a freeze of this run (freeze-user can still freeze them one by one)
-      </Text>
-      <Text wrap="wrap">
-        {'  '}
-        {marks.warn} clears the failed-users list ({s.failed.length} learner(s)); the audit row keeps who was on it
-      </Text>
-      <Text wrap="wrap">
-        {'  '}
-        {marks.warn} no freeze runs on it again unless it is reverted first
-      </Text>
+      <Bullet mark={marks.warn} color={theme.warn}>
+        marks the grading status complete now, whoever is not frozen: the {s.failed.length} failed and {s.remaining} remaining learner(s)
+        never get a FinalGrade from a freeze of this run (freeze-user can still freeze them one by one)
+      </Bullet>
+      <Bullet mark={marks.warn} color={theme.warn}>
+        clears the failed-users list ({s.failed.length} learner(s)); the audit row keeps who was on it
+      </Bullet>
+      <Bullet mark={marks.warn} color={theme.warn}>
+        no freeze runs on it again unless it is reverted first
+      </Bullet>
     </Box>
   );
 }

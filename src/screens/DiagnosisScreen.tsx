@@ -125,7 +125,7 @@ export function DiagnosisScreen({ username, courseKey }: { username: string; cou
         labelWidth={24}
         items={d.checks.map((c) => ({ label: c.label, outcome: c.outcome === 'fail' ? 'fail' : c.outcome, detail: c.detail }))}
       />
-      <Text bold color={theme.accent} inverse wrap="truncate-end">
+      <Text bold color={theme.accent} inverse wrap="wrap">
         {' '}
         {marks.next} next: {d.nextStep}
         {offered ? ` — press ${keyLabel(binding(nextKey).keys)}` : ''}{' '}

@@ -8,6 +8,7 @@ import { revertFreeze, type RevertResult } from '../domain/final-grades/revert.j
 import type { Dependents } from '../domain/final-grades/revert.js';
 import { useConsole, useNavigation } from './console-context.js';
 import { ChoiceList } from './components/ChoiceList.js';
+import { Bullet } from './components/Bullet.js';
 import { ErrorLine } from './components/ErrorLine.js';
 import { TypedConfirm } from './components/TypedConfirm.js';
 import { marks, theme } from './theme.js';
@@ -57,13 +58,14 @@ function WhatGoes({ p }: { p: RevertPreview }) {
       ) : null}
       <Text bold>leaves alone, for review by hand:</Text>
       {deps.map(([key, count]) => (
-        <Text key={key} wrap="truncate-end" color={count === 0 ? theme.dim : undefined}>
-          {'  '}
-          {marks.info} {count} {DEPENDENT_REASONS[key].label}
+        <Bullet key={key} mark={marks.info}>
+          <Text color={count === 0 ? theme.dim : undefined}>
+            {count} {DEPENDENT_REASONS[key].label}
+          </Text>
           <Text color={theme.dim}> — {DEPENDENT_REASONS[key].why}</Text>
-        </Text>
+        </Bullet>
       ))}
-      <Text wrap="truncate-end">
+      <Text wrap="wrap">
         <Text bold>snapshot first:</Text> every FinalGrade and the grading status are saved in the same transaction, so restore brings them
         back exactly.
       </Text>

@@ -79,7 +79,7 @@ export function RunScreen({ courseKey }: { courseKey: string }) {
       refresh: () => status.reload(),
       back: () => nav.back(),
     },
-    { labels: { open: 'diagnose learner', freeze: 'freeze wizard' } },
+    { labels: { open: 'diagnose', freeze: 'freeze wizard' } },
   );
 
   if (!status.data) {

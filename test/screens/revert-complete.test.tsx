@@ -31,8 +31,9 @@ describe('guided revert', () => {
       let frame = await ui.waitFor('snapshot first');
       expect(frame).toMatch(/✗ 4 FinalGrade\(s\) \(4 complete, 0 pending\)/);
       expect(frame).toContain('the grading status (complete): the run can be frozen again');
-      expect(frame).toMatch(/· \d+ combined final grades — MicroMasters recomputes them/);
-      expect(frame).toMatch(/· \d+ exam authorizations — learners may have scheduled an exam with them/);
+      const flat = frame.replace(/\s+/g, ' ');
+      expect(flat).toMatch(/· \d+ combined final grades — MicroMasters recomputes them/);
+      expect(flat).toMatch(/· \d+ exam authorizations — learners may have scheduled an exam with them/);
       await ui.press(KEY.enter);
       await ui.waitFor(`type ${run.key}:`);
 
@@ -101,8 +102,9 @@ describe('force-complete', () => {
     const ui = renderConsole(world, { initialRoute: { name: 'complete', courseKey: run.key }, columns: 130, rows: 40 });
     try {
       let frame = await ui.waitFor('what it does');
-      expect(frame).toMatch(/the 1 failed and 0 remaining learner\(s\) never get a FinalGrade\s+from a freeze/);
-      expect(frame).toContain('clears the failed-users list (1 learner(s))');
+      const flat = frame.replace(/\s+/g, ' ');
+      expect(flat).toContain('the 1 failed and 0 remaining learner(s) never get a FinalGrade from a freeze of this run');
+      expect(flat).toContain('clears the failed-users list (1 learner(s))');
       await ui.press(KEY.enter);
       await ui.waitFor(`type ${run.key}:`);
       await ui.type('course-v1:MITx+C0+1T2024');
