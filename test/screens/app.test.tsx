@@ -39,7 +39,7 @@ describe('console shell', () => {
         readOnly
       />,
     );
-    await pause(50);
+    for (let i = 0; i < 100 && !(ui.lastFrame() ?? '').includes('cannot open'); i++) await pause(20);
     const frame = (ui.lastFrame() ?? '').replace(/\s+/g, ' ');
     expect(frame).toContain(
       '✗ cannot open the console: cannot reach PostgreSQL at db.example.org:5432 (ECONNREFUSED) — check that the server runs',
@@ -47,7 +47,7 @@ describe('console shell', () => {
     expect(frame).toContain('R try again');
     expect(frame).toContain('│ read-only');
     ui.stdin.write('R');
-    await pause(50);
+    for (let i = 0; i < 100 && attempts < 2; i++) await pause(20);
     expect(attempts).toBe(2);
     ui.unmount();
   });
@@ -63,7 +63,7 @@ describe('console shell', () => {
         readOnly={false}
       />,
     );
-    await pause(50);
+    for (let i = 0; i < 100 && !(ui.lastFrame() ?? '').includes('unexpected'); i++) await pause(20);
     expect((ui.lastFrame() ?? '').replace(/\s+/g, ' ')).toContain(
       'unexpected TypeError: boom — this is a bug in gradeops: run again with GRADEOPS_DEBUG=1',
     );
