@@ -147,6 +147,10 @@ export function App({
   }, [leave, lifecycle]);
 
   const connected = boot.phase === 'ready';
+  // Ink re-subscribes key handlers after each render; a key read before that must still see the
+  // current state, so the handlers read it through a ref.
+  const bootRef = useRef(boot);
+  bootRef.current = boot;
 
   // Ctrl-C: stop what runs here (resumable) and leave; a second Ctrl-C leaves at once.
   useInput(
@@ -167,8 +171,9 @@ export function App({
       for (let i = 0; i < presses.length; i++) {
         const action = resolveKey(presses[i].input, presses[i].key, globals);
         if (action === 'quit') return quit();
-        if (action === 'help' && connected) return setOverlay('help');
-        if (action === 'find-learner' && connected) {
+        const ready = bootRef.current.phase === 'ready';
+        if (action === 'help' && ready) return setOverlay('help');
+        if (action === 'find-learner' && ready) {
           // What was typed right after u, in the same burst, is the start of the search.
           const text = presses
             .slice(i + 1)
@@ -177,7 +182,7 @@ export function App({
           setStack((s) => (s[s.length - 1].name === 'find-learner' ? s : [...s, { name: 'find-learner', text }]));
           return;
         }
-        if (action === 'refresh' && boot.phase === 'failed') setAttempt((n) => n + 1);
+        if (action === 'refresh' && bootRef.current.phase === 'failed') setAttempt((n) => n + 1);
       }
     },
     { isActive: overlay === null && !textEntry },

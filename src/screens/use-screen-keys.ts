@@ -29,8 +29,11 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
   const nav = useNavigation();
   const readOnly = useConsoleMaybe()?.readOnly ?? false;
   const active = focused && (options.isActive ?? true);
+  // Ink re-subscribes after each render; a key read before that must reach the current handlers.
   const handlersRef = useRef(handlers);
   handlersRef.current = handlers;
+  const textEntryRef = useRef(options.textEntry);
+  textEntryRef.current = options.textEntry;
   // Which actions exist matters to the footer, not their closures (new on every render).
   const offeredKey = (Object.keys(handlers) as ActionId[]).filter((id) => typeof handlers[id] === 'function').join(',');
   const offered = useMemo(() => (offeredKey ? (offeredKey.split(',') as ActionId[]) : []), [offeredKey]);
@@ -49,9 +52,10 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
 
   useInput(
     (input, key) => {
-      const presses = options.textEntry ? [{ input, key }] : keypresses(input, key);
+      const textEntry = textEntryRef.current;
+      const presses = textEntry ? [{ input, key }] : keypresses(input, key);
       for (let i = 0; i < presses.length; i++) {
-        const action = resolveKey(presses[i].input, presses[i].key, options.textEntry ? TEXT_ENTRY_ACTIONS : undefined);
+        const action = resolveKey(presses[i].input, presses[i].key, textEntry ? TEXT_ENTRY_ACTIONS : undefined);
         if (!action) continue;
         // u, ? and q move the keyboard elsewhere (the App handles them): what follows is not this screen's.
         if (binding(action).scope === 'global') return;
