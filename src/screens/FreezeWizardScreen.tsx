@@ -60,16 +60,17 @@ function summaryChoices(job: FreezeJobState): Array<Choice & { step: Step }> {
       { label: 'check again and start over', step: { kind: 'recheck' } },
       { label: 'back', step: { kind: 'back' } },
     ];
+  const left = s.failed.length + s.dropped.length;
   switch (s.outcome) {
     case 'finished-with-failures':
       return [
         {
-          label: `retry the ${s.failed.length} failed learner(s)`,
+          label: `retry the ${left} failed learner(s)`,
           detail: 'as freeze --retry-failed, for failures that may pass now (timeouts, edX errors)',
           step: { kind: 'start', retryFailed: true },
         },
         {
-          label: `run again: complete the run without the ${s.failed.length} failed learner(s)`,
+          label: `run again: complete the run without the ${left} failed learner(s)`,
           detail: 'they stay on the failed list; freeze-user or resync fixes them one by one later',
           step: { kind: 'start', retryFailed: false },
         },
@@ -95,7 +96,7 @@ function headline(s: FreezeJobSummary): { text: string; tone: 'ok' | 'warn' } {
     case 'completed':
       return { text: `${s.courseKey} is complete`, tone: 'ok' };
     case 'finished-with-failures':
-      return { text: `${s.courseKey} stays pending: ${s.failed.length} learner(s) failed`, tone: 'warn' };
+      return { text: `${s.courseKey} stays pending: ${s.failed.length + s.dropped.length} learner(s) failed`, tone: 'warn' };
     case 'interrupted':
       return { text: `${s.courseKey} was interrupted: resume it to go on`, tone: 'warn' };
   }
@@ -193,9 +194,20 @@ function Summary({
         {h.tone === 'ok' ? marks.ok : marks.warn} {h.text}
       </Text>
       <Text wrap="truncate-end">
-        eligible {s.eligible} · frozen {s.frozen} (this run {s.frozenThisRun}) · failed {s.failed.length} · remaining {s.remaining} ·{' '}
-        {(s.durationMs / 1000).toFixed(1)}s
+        eligible {s.eligible} · frozen {s.frozen} (this run {s.frozenThisRun}) · failed {s.failed.length} · remaining {s.remaining}
+        {s.dropped.length > 0 ? ` · dropped ${s.dropped.length}` : ''} · {(s.durationMs / 1000).toFixed(1)}s
       </Text>
+      {s.sideEffects.finishedLeftover > 0 ? (
+        <Text wrap="truncate-end">
+          {marks.ok} finished the side effects of {s.sideEffects.finishedLeftover} FinalGrade(s) that an earlier run left due
+        </Text>
+      ) : null}
+      {s.sideEffects.due > 0 ? (
+        <Text color={theme.warn} wrap="wrap">
+          {marks.warn} {s.sideEffects.due} FinalGrade(s) still have side effects due (a side effect failed): `gradeops side-effects{' '}
+          {s.courseKey}` shows and retries them
+        </Text>
+      ) : null}
       {job.warningCount > 0 ? (
         <Text color={theme.warn} wrap="truncate-end">
           {marks.warn} {job.warningCount} warning(s); the learners are frozen. Last: {job.warnings[job.warnings.length - 1]}
@@ -205,7 +217,19 @@ function Summary({
       {s.failed.length > 0 ? (
         <>
           <Text bold>failed, by reason ({s.failed.length})</Text>
-          <FailedByReason failed={s.failed} height={Math.max(2, height - 5 - choices.length * 2)} width={width} />
+          <FailedByReason
+            failed={s.failed}
+            height={Math.max(2, height - 5 - choices.length * 2 - (s.dropped.length > 0 ? Math.min(4, s.dropped.length + 2) : 0))}
+            width={width}
+          />
+        </>
+      ) : null}
+      {s.dropped.length > 0 ? (
+        <>
+          <Text bold color={theme.warn} wrap="truncate-end">
+            dropped ({s.dropped.length})<Text color={theme.dim}> · on the failed list, no longer eligible</Text>
+          </Text>
+          <FailedByReason failed={s.dropped} height={Math.min(3, s.dropped.length + 1)} width={width} />
         </>
       ) : null}
     </Box>

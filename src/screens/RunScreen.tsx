@@ -46,6 +46,7 @@ function Counts({ status, width }: { status: FreezeStatus; width: number }) {
         {' · '}
         <Text color={status.failed.length > 0 ? theme.error : undefined}>failed {status.failed.length}</Text>
         {' · '}remaining {status.remaining}
+        {status.dropped.length > 0 ? <Text color={theme.warn}> · dropped {status.dropped.length}</Text> : null}
       </Text>
       <Box>
         <Box width={Math.max(10, Math.min(50, width - 18))}>
@@ -63,7 +64,9 @@ export function RunScreen({ courseKey }: { courseKey: string }) {
   const status = useFreezeStatus(courseKey);
   const job = useFreezeJob(courseKey);
   const failed = status.data?.failed;
-  const order = useMemo(() => groupByReason(failed ?? []).order, [failed]);
+  const dropped = status.data?.dropped;
+  // One cursor over the failed learners, then the dropped ones, in the order they are drawn.
+  const order = useMemo(() => [...groupByReason(failed ?? []).order, ...groupByReason(dropped ?? []).order], [failed, dropped]);
   const cursor = useSelection(order.length);
   const current = order[cursor.selected];
   const go = (route: Parameters<typeof nav.push>[0]) => () => nav.push(route);
@@ -91,6 +94,10 @@ export function RunScreen({ courseKey }: { courseKey: string }) {
   }
   const s = status.data;
   const used = 2 + 2 + (s.running ? 2 : 1) + 1 + (status.error ? 1 : 0) + (s.micromastersTaskGroup ? 1 : 0) + 1;
+  const listHeight = height - used;
+  // The dropped learners get a share of the rows when there are any (at least 3, at most half).
+  const droppedHeight = s.dropped.length === 0 ? 0 : Math.min(s.dropped.length + 2, Math.max(3, Math.floor(listHeight / 2)));
+  const failedHeight = Math.max(2, listHeight - droppedHeight);
   return (
     <Box flexDirection="column">
       <StatusHeader status={s} />
@@ -107,7 +114,25 @@ export function RunScreen({ courseKey }: { courseKey: string }) {
         failed by reason ({s.failed.length})
         {s.failed.length > 0 ? <Text color={theme.dim}> · Enter diagnoses the selected learner</Text> : null}
       </Text>
-      <FailedByReason failed={s.failed} selected={current ? cursor.selected : undefined} height={height - used} width={width} />
+      <FailedByReason
+        failed={s.failed}
+        selected={current && cursor.selected < s.failed.length ? cursor.selected : undefined}
+        height={s.failed.length > 0 ? failedHeight : 1}
+        width={width}
+      />
+      {s.dropped.length > 0 ? (
+        <>
+          <Text bold color={theme.warn} wrap="truncate-end">
+            dropped ({s.dropped.length})<Text color={theme.dim}> · on the failed list, no longer eligible, so not in the counts above</Text>
+          </Text>
+          <FailedByReason
+            failed={s.dropped}
+            selected={current && cursor.selected >= s.failed.length ? cursor.selected - s.failed.length : undefined}
+            height={droppedHeight - 1}
+            width={width}
+          />
+        </>
+      ) : null}
     </Box>
   );
 }

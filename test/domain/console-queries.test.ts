@@ -33,6 +33,18 @@ describe('listCourseRunOverview', () => {
     await runFreezeJob(w.ctx(), run.key, { concurrency: 2 });
     const listed = await w.addLearner(run);
     await w.redis.lpush(`failed_users_${run.key}`, String(listed.id), String(listed.id), '999999'); // MicroMasters' list, duplicates and strangers
+    const ungraded = await w.addLearner(run, { cache: { grade: false } });
+    await w.redis.lpush(`failed_users_${run.key}`, String(ungraded.id)); // listed, not eligible: dropped
+    // A failure row of a learner taken off the list is history: not failed (spec 5b, the list is the truth).
+    const [retried] = await w.addLearners(run, 1);
+    await w.db('gradeops_freeze_failure').insert({
+      course_run_id: run.id,
+      user_id: retried.id,
+      reason: 'edx-timeout',
+      message: 'old',
+      failed_on: new Date(),
+      freeze_run_id: null,
+    });
     const other = await w.addRun({ freezeDate: daysFromNow(3) });
     await w.addLearners(other, 2);
     await w.redis.set(
@@ -43,12 +55,21 @@ describe('listCourseRunOverview', () => {
     const overview = await listCourseRunOverview(w.ctx());
     const row = overview.find((r) => r.courseKey === run.key)!;
     const status = await getFreezeStatus(w.ctx(), run.key);
-    expect({ eligible: row.eligible, frozen: row.frozen, failed: row.failed }).toEqual({
+    expect({ eligible: row.eligible, frozen: row.frozen, failed: row.failed, dropped: row.dropped }).toEqual({
       eligible: status.eligible,
       frozen: status.frozen,
       failed: status.failed.length,
+      dropped: status.dropped.length,
     });
-    expect(row).toMatchObject({ eligible: 5, frozen: 3, failed: 2, canFreeze: true, gradingStatus: 'pending', runningJob: null });
+    expect(row).toMatchObject({
+      eligible: 6,
+      frozen: 3,
+      failed: 2,
+      dropped: 2,
+      canFreeze: true,
+      gradingStatus: 'pending',
+      runningJob: null,
+    });
     const future = overview.find((r) => r.courseKey === other.key)!;
     expect(future).toMatchObject({ eligible: 2, frozen: 0, failed: 0, canFreeze: false });
     expect(future.runningJob).toMatchObject({ operator: 'op', host: 'elsewhere' });

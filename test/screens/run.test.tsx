@@ -20,6 +20,9 @@ beforeAll(async () => {
     world.sims.edxorg.knobs.unauthorizedUsers.add(learner.uid);
   }
   await runFreezeJob(world.ctx(), run.key, { concurrency: 2 });
+  // On the failed list, but edX no longer reports a grade for her: dropped, not counted (spec 5b).
+  const gone = await world.addLearner(run, { username: 'gone-greta', cache: { grade: false } });
+  await world.redis.lpush(`failed_users_${run.key}`, String(gone.id));
   watched = await world.addRun();
   await world.addLearners(watched, 3);
 });
@@ -34,10 +37,11 @@ describe('run screen', () => {
     try {
       const frame = await ui.waitFor('failed by reason (3)');
       expect(frame).toContain(run.key);
-      expect(frame).toMatch(/eligible 7 · frozen 4 · failed 3 · remaining 0/);
       expect(frame).toContain('status pending');
       expect(frame).toContain('no freeze running');
       expect(frame).toMatch(/invalid-credentials \(2\)[\s\S]*revoked-r[\s\S]*no-social-auth \(1\)[\s\S]*unlinked-una/);
+      expect(frame).toMatch(/eligible 7 · frozen 4 · failed 3 · remaining 0 · dropped 1/);
+      expect(frame).toMatch(/dropped \(1\) · on the failed list, no longer eligible[\s\S]*no-current-grade \(1\)[\s\S]*gone-greta/);
       expect(frame).toContain('f freeze wizard');
     } finally {
       ui.unmount();

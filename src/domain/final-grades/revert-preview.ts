@@ -20,7 +20,7 @@ export interface RevertPreview {
   audited: Array<{ finalGradeId: number; username: string }>;
   /** Rows that depend on the FinalGrades to be deleted; a revert never deletes them. */
   dependents: Dependents;
-  /** Learners on the failed-users list, which a revert clears. */
+  /** Learners on the failed-users list (spec 5b: the list is the truth), which a revert clears. */
   failedUsers: number;
   runningJob: Omit<FreezeLockOwner, 'token'> | null;
   /** Why a revert would be refused right now, else null. */
@@ -40,12 +40,11 @@ export const DEPENDENT_REASONS: Record<keyof Dependents, { label: string; why: s
 
 export async function previewRevert(ctx: DomainContext, courseKey: string): Promise<RevertPreview> {
   const run = await findCourseRunByKey(ctx.db, courseKey);
-  const [rows, status, statusRow, holder, failureRows, listed] = await Promise.all([
+  const [rows, status, statusRow, holder, listed] = await Promise.all([
     ctx.db('grades_finalgrade').where('course_run_id', run.id).select('id', 'user_id', 'status'),
     getGradingStatus(ctx.db, run.id),
     ctx.db('grades_courserungradingstatus').where('course_run_id', run.id).first('id'),
     readFreezeLock(ctx.redis, courseKey),
-    ctx.db('gradeops_freeze_failure').where('course_run_id', run.id).pluck('user_id'),
     failedUserIdsInRedis(ctx.redis, courseKey),
   ]);
   const grades = rows as Array<{ id: number; user_id: number; status: string }>;
@@ -85,7 +84,7 @@ export async function previewRevert(ctx: DomainContext, courseKey: string): Prom
     gradingStatus: statusRow ? status : null,
     audited: audited.map((g) => ({ finalGradeId: g.id, username: names.get(g.user_id) ?? String(g.user_id) })),
     dependents,
-    failedUsers: new Set([...(failureRows as number[]), ...listed]).size,
+    failedUsers: listed.size,
     runningJob,
     refusal,
   };

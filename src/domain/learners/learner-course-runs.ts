@@ -22,8 +22,9 @@ export interface LearnerCourseRun {
   computed: { grade: number; passed: boolean; paidOnEdx: boolean } | { problem: string };
   /** True when a FinalGrade exists and differs from what the cached edX data gives (resync it). */
   differs: boolean;
-  /** On the run's failed-users list (Redis) or with a gradeops failure record. */
+  /** On the run's failed-users list (spec 5b: the list is the truth). */
   onFailedList: boolean;
+  /** The reason of gradeops' last failed attempt while listed; reported-by-micromasters when it has none. */
   failureReason: string | null;
 }
 
@@ -74,8 +75,8 @@ export async function learnerCourseRuns(ctx: DomainContext, username: string): P
       finalGrade,
       computed,
       differs: Boolean(finalGrade && 'grade' in computed && !sameValues(finalGrade, { ...computed, status: 'complete' })),
-      onFailedList: Boolean(failure) || listed.has(run.id),
-      failureReason: failure?.reason ?? (listed.has(run.id) ? 'reported-by-micromasters' : null),
+      onFailedList: listed.has(run.id),
+      failureReason: listed.has(run.id) ? (failure?.reason ?? 'reported-by-micromasters') : null,
     });
   }
   return { learner, runs: out };
