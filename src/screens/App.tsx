@@ -263,8 +263,8 @@ export function App({
               <HelpOverlay lines={helpLines(keys.ids, readOnly, keys.labels)} width={width} title={routeTitle(top)} />
             ) : overlay === 'quit' ? (
               <Box flexDirection="column" borderStyle="round" paddingX={1}>
-                <Text bold color={theme.warn}>
-                  {marks.warn} {running.map((j) => j.label).join(', ')} started here is still running.
+                <Text bold color={theme.warn} wrap="wrap">
+                  {marks.warn} Still running, started in this console: {running.map((j) => j.label).join(', ')}.
                 </Text>
                 <Text>Stop it and quit? Learners in flight finish; running the freeze again resumes where it stopped.</Text>
                 <Box>

@@ -76,7 +76,7 @@ describe('freeze wizard', () => {
       await ui.waitFor(/Freezing .* — \d+\/30/);
       await ui.press('q');
       let frame = await ui.waitFor('Stop and quit?');
-      expect(frame).toContain(`freeze of ${slow.key} started here is still running`);
+      expect(frame.replace(/\s+/g, ' ')).toContain(`Still running, started in this console: freeze of ${slow.key}`);
       await ui.press('n');
       frame = await ui.waitFor(/Freezing .* — \d+\/30/);
       expect(ui.exited()).toBe(false);
