@@ -13,7 +13,7 @@ export async function buildProgram(): Promise<Command> {
   const [{ Command }, { COMMANDS }] = await Promise.all([import('commander'), import('./commands/index.js')]);
   const program = new Command('gradeops')
     .description('Run final grades on a MicroMasters-style platform: freeze, diagnose, resync, revert.')
-    .option('--read-only', 'with no subcommand: open the console with every write action turned off')
+    .option('--read-only', 'with no subcommand: open the Ink console with every write action turned off')
     .showHelpAfterError('(run `gradeops --help` for usage)')
     .exitOverride();
   for (const register of COMMANDS) register(program);

@@ -54,7 +54,7 @@ export async function runConsole(options: { readOnly?: boolean }): Promise<void>
 export function registerTui(program: Command): void {
   program
     .command('tui')
-    .description('open the console: course runs, live freezes, learners, resync and revert, driven by keys')
+    .description('open the Ink console: course runs, live freezes, learners, resync and revert, driven by keys')
     .option('--read-only', 'offer no write action (also GRADEOPS_READ_ONLY=1)')
     .action((options: { readOnly?: boolean }) => runConsole(options));
 }

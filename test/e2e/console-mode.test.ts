@@ -11,7 +11,7 @@ describe('mode selection without a terminal', () => {
     const res = await runCli([], embeddedEnv(tempDataDir()));
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('Usage: gradeops');
-    expect(res.stdout).toMatch(/\btui\b.*open the console/);
+    expect(res.stdout).toMatch(/\btui\b.*open the Ink console/);
     expect(res.stdout + res.stderr).not.toContain(ESCAPE);
   });
 
