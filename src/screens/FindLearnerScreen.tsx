@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
-import { TextInput } from '@inkjs/ui';
+import { LineInput } from './components/LineInput.js';
 import type { LearnerMatch } from '../domain/learners/find-learners.js';
 import { serviceName } from '../domain/edx/providers.js';
 import { useBodySize } from './body-size.js';
@@ -53,7 +53,7 @@ export function FindLearnerScreen({ initialText = '' }: { initialText?: string }
       <Text>Find a learner by MicroMasters username, email or edX / MITx Online username (the start of any of them):</Text>
       <Box>
         <Text color={theme.accent}>{'› '}</Text>
-        <TextInput placeholder="type a name…" defaultValue={initialText} onChange={setText} isDisabled={!focused} />
+        <LineInput placeholder="type a name…" defaultValue={initialText} onChange={setText} isDisabled={!focused} />
       </Box>
       {found.error ? <ErrorLine error={found.error} prefix="the search failed" /> : null}
       {text.trim() === '' ? (

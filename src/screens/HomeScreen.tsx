@@ -1,4 +1,4 @@
-import React, { useMemo, useState } from 'react';
+import React, { useMemo, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { Spinner } from '@inkjs/ui';
 import type { CourseRunOverview } from '../domain/course-runs/course-run-overview.js';
@@ -71,6 +71,23 @@ export function HomeScreen(): React.JSX.Element {
   const { width, height } = useBodySize();
   const runs = useCourseRuns();
   const [filter, setFilter] = useState('');
+  // The filter as typed so far, including keys read in the same burst as an Enter (state lags them).
+  const typedFilter = useRef('');
+  const openedFromFilter = useRef(false);
+  // Filter as you type, Enter opens: the selected run, or the first match of text typed in the
+  // same burst as the Enter (the list on screen does not show it yet).
+  const openFromFilter = (typed: string) => {
+    // A second Enter in the same burst reaches the field again before the run opens.
+    if (openedFromFilter.current) return;
+    openedFromFilter.current = true;
+    setEditing(false);
+    const target = typed === filter ? current : (runs.data ?? []).find((r) => matches(r, typed));
+    if (target) nav.push({ name: 'run', courseKey: target.courseKey });
+  };
+  const changeFilter = (value: string) => {
+    typedFilter.current = value;
+    setFilter(value);
+  };
   const [editing, setEditing] = useState(false);
   const shown = useMemo(() => (runs.data ?? []).filter((r) => matches(r, filter)), [runs.data, filter]);
   const cursor = useSelection(shown.length, Math.max(1, height - 6));
@@ -83,16 +100,19 @@ export function HomeScreen(): React.JSX.Element {
     editing
       ? {
           back: () => {
-            setFilter('');
+            changeFilter('');
             setEditing(false);
           },
-          open: () => setEditing(false),
+          // Enter belongs to the filter field (openFromFilter): only it knows the text typed in the
+          // same burst. Offered here so the footer names it.
+          open: () => {},
           up: cursor.up,
           down: cursor.down,
         }
       : {
           filter: (typedAfter) => {
-            if (typedAfter) setFilter((f) => f + typedAfter);
+            openedFromFilter.current = false;
+            if (typedAfter) changeFilter(typedFilter.current + typedAfter);
             setEditing(true);
           },
           down: cursor.down,
@@ -104,11 +124,11 @@ export function HomeScreen(): React.JSX.Element {
           complete: current ? open((courseKey) => ({ name: 'complete', courseKey })) : undefined,
           revert: current ? open((courseKey) => ({ name: 'revert', courseKey })) : undefined,
           refresh: () => runs.reload(),
-          back: filter ? () => setFilter('') : undefined,
+          back: filter ? () => changeFilter('') : undefined,
         },
     {
       textEntry: editing,
-      labels: editing ? { open: 'keep filter', back: 'clear filter' } : { open: 'open run', freeze: 'freeze wizard', back: 'clear filter' },
+      labels: editing ? { open: 'open run', back: 'clear filter' } : { open: 'open run', freeze: 'freeze wizard', back: 'clear filter' },
     },
   );
 
@@ -133,7 +153,14 @@ export function HomeScreen(): React.JSX.Element {
         {readOnly ? <Text color={theme.dim}> · read-only: no freeze, revert or force-complete</Text> : null}
       </Text>
       {runs.error ? <ErrorLine error={runs.error} prefix="could not read the course runs" /> : null}
-      <FilterBar editing={editing} value={filter} onChange={setFilter} matches={shown.length} total={all.length} />
+      <FilterBar
+        editing={editing}
+        value={filter}
+        onChange={changeFilter}
+        onSubmit={openFromFilter}
+        matches={shown.length}
+        total={all.length}
+      />
       <Table
         rows={shown}
         columns={columns(width)}

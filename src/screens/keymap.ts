@@ -157,12 +157,18 @@ const NO_KEY: Key = {
 /**
  * The keypresses in one input event. Ink hands over everything read at once as one event, and
  * while a PGlite query holds the event loop a few keys typed quickly arrive together ("jjq"):
- * printable text is split back into one press per character.
+ * text is split back into one press per character, an Enter or a Backspace among them included.
  */
 export function keypresses(input: string, key: Key): Array<{ input: string; key: Key }> {
   const chars = [...input];
-  if (chars.length <= 1 || key.ctrl || key.meta || key.escape || chars.some((c) => c < ' ')) return [{ input, key }];
-  return chars.map((c) => ({ input: c, key: { ...NO_KEY, shift: c !== c.toLowerCase() } }));
+  if (chars.length <= 1 || key.ctrl || key.meta || key.escape) return [{ input, key }];
+  return chars.flatMap((c) => {
+    if (c === '\r' || c === '\n') return [{ input: '', key: { ...NO_KEY, return: true } }];
+    if (c === '\u007f' || c === '\b') return [{ input: '', key: { ...NO_KEY, backspace: true } }];
+    if (c === '\t') return [{ input: '', key: { ...NO_KEY, tab: true } }];
+    if (c < ' ') return [];
+    return [{ input: c, key: { ...NO_KEY, shift: c !== c.toLowerCase() } }];
+  });
 }
 
 /** The action a keypress means, among those given (all when omitted). */

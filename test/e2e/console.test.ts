@@ -131,7 +131,7 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('the console in a terminal (tmux, 80×24
     await type('14.100x+2T2026');
     text = await waitForScreen('1 of 72');
     expect(text).toMatch(/› .*14\.100x\+2T2026 +2026-11-03 +yes +not started +0\/33/);
-    await press('Enter', 'Enter');
+    await press('Enter');
     text = await waitForScreen(/eligible 33 · frozen 0 · failed 0 · remaining 33/);
     expect(text).toContain('course-v1:MITx+14.100x+2T2026 — Microeconomics');
     expect(text).toContain('no freeze running');
@@ -256,7 +256,7 @@ if (USE_REAL_SERVICES) {
         await waitForScreen('type to filter');
         await type(run.courseKey.split(':')[1]);
         await waitForScreen(/\b1 of \d+/);
-        await press('Enter', 'Enter');
+        await press('Enter');
         await waitForScreen('no freeze running');
 
         cli = startCli(['freeze', run.courseKey, '--concurrency', '2'], { ...world.env, GRADEOPS_OPERATOR: 'cli-operator' });

@@ -64,7 +64,7 @@ describe('home: the course runs', () => {
     }
   });
 
-  it('filters as you type with /, and Esc clears the filter', async () => {
+  it('filters as you type with /, Enter opens the match, and Esc clears the filter', async () => {
     const ui = renderConsole(world);
     try {
       await ui.waitFor('4 course runs');
@@ -74,11 +74,27 @@ describe('home: the course runs', () => {
       expect(frame).toContain(future.key);
       expect(frame).not.toContain(freezable.key);
       await ui.press(KEY.enter);
+      frame = await ui.waitFor(`${future.key} — `);
+      expect(frame).toContain('eligible');
+      await ui.press(KEY.esc);
       frame = await ui.waitFor('/ changes the filter');
       expect(frame).not.toContain(done.key);
       await ui.press(KEY.esc);
       frame = await ui.waitFor(done.key);
       expect(frame).toContain(freezable.key);
+    } finally {
+      ui.unmount();
+    }
+  });
+
+  it('a filter typed with its Enter in one burst opens the run it names, not the one selected before', async () => {
+    const ui = renderConsole(world);
+    try {
+      await ui.waitFor('4 course runs');
+      await ui.press('/');
+      await ui.press(`14.73${KEY.enter}${KEY.enter}`);
+      const frame = await ui.waitFor(`${future.key} — `);
+      expect(frame).toContain('eligible');
     } finally {
       ui.unmount();
     }

@@ -63,6 +63,22 @@ describe('resync screen', () => {
     }
   });
 
+  it('a username typed and confirmed in one burst (a paste, a script) applies, with what was typed', async () => {
+    // The FinalGrade differs again (the test before applied the resync).
+    await world.db('grades_finalgrade').where({ user_id: dave.id, course_run_id: run.id }).update({ grade: 0.38, passed: false });
+    const ui = renderConsole(world, { initialRoute: route(), columns: 120 });
+    try {
+      await ui.waitFor('type dave:');
+      await ui.press(`davd${KEY.enter}`);
+      await ui.waitFor('"davd" is not the username dave: nothing was written');
+      await ui.press(`dave${KEY.enter}`);
+      await ui.waitFor('side effects that followed');
+      expect((await finalGradesOf(world.db, run.id))[0]).toMatchObject({ grade: 0.82, passed: true });
+    } finally {
+      ui.unmount();
+    }
+  });
+
   it('once the FinalGrade matches, says there is nothing to change and asks for nothing', async () => {
     const ui = renderConsole(world, { initialRoute: route(), columns: 120 });
     try {

@@ -89,7 +89,7 @@ describe('run screen', () => {
       await ui.waitFor(run.key);
       await ui.press('/');
       await ui.type(run.key.split('+')[1]);
-      await ui.press(KEY.enter, KEY.enter);
+      await ui.press(KEY.enter);
       await ui.waitFor('failed by reason (3)');
       await ui.press(KEY.esc);
       await ui.waitFor('course runs ·');

@@ -1,20 +1,23 @@
 import React from 'react';
 import { Box, Text } from 'ink';
-import { TextInput } from '@inkjs/ui';
+import { LineInput } from './LineInput.js';
 import { theme } from '../theme.js';
 import { useScreenFocus } from '../console-context.js';
 
-/** The `/` filter line: typing filters the list below at once; Enter keeps it, Esc clears it. */
+/** The `/` filter line: typing filters the list below at once; Esc clears it. */
 export function FilterBar({
   editing,
   value,
   onChange,
+  onSubmit,
   matches,
   total,
 }: {
   editing: boolean;
   value: string;
   onChange: (value: string) => void;
+  /** Enter, with the text as typed (keys read in the same burst as the Enter included). */
+  onSubmit?: (value: string) => void;
   matches: number;
   total: number;
 }): React.JSX.Element | null {
@@ -24,14 +27,14 @@ export function FilterBar({
     <Box>
       <Text color={theme.accent}>/ </Text>
       {editing ? (
-        <TextInput defaultValue={value} onChange={onChange} placeholder="type to filter" isDisabled={!focused} />
+        <LineInput defaultValue={value} onChange={onChange} onSubmit={onSubmit} placeholder="type to filter" isDisabled={!focused} />
       ) : (
         <Text>{value}</Text>
       )}
       <Text color={theme.dim}>
         {'  '}
         {matches} of {total}
-        {editing ? ' · Enter keeps the filter, Esc clears it' : ' · / changes the filter, Esc clears it'}
+        {editing ? ' · Enter opens the selected one, Esc clears the filter' : ' · / changes the filter, Esc clears it'}
       </Text>
     </Box>
   );

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
-import { TextInput } from '@inkjs/ui';
+import { LineInput } from './LineInput.js';
 import { marks, theme } from '../theme.js';
 import { useScreenFocus } from '../console-context.js';
 import { useScreenKeys } from '../use-screen-keys.js';
@@ -38,7 +38,7 @@ export function TypedConfirm({ prompt, expected, onSubmit, onCancel, refusal, bu
         {busy ? (
           <Text color={theme.dim}>…</Text>
         ) : (
-          <TextInput
+          <LineInput
             key={attempt}
             isDisabled={!isActive || !focused}
             onSubmit={(value) => {
