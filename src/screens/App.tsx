@@ -74,6 +74,10 @@ export function App({
   const [notice, setNotice] = useState<{ text: string; tone: Tone; at: number } | null>(null);
   const [keys, setKeysState] = useState<{ ids: readonly ActionId[]; labels: Partial<Record<ActionId, string>> }>({ ids: [], labels: {} });
   const [textEntry, setTextEntryState] = useState(false);
+  // The same, for key handlers running before React has drawn the change.
+  const textEntryNow = useRef(false);
+  const keysNow = useRef(keys);
+  keysNow.current = keys;
   const interrupted = useRef(0);
 
   useEffect(() => {
@@ -117,7 +121,10 @@ export function App({
       replace: (route) => setStack((s) => [...s.slice(0, -1), route]),
       notify: (text, tone = 'info') => setNotice({ text, tone, at: Date.now() }),
       setKeys: (ids, labels) => setKeysState({ ids, labels }),
-      setTextEntry: (active) => setTextEntryState(active),
+      setTextEntry: (active) => {
+        textEntryNow.current = active;
+        setTextEntryState(active);
+      },
     }),
     [],
   );
@@ -167,8 +174,11 @@ export function App({
   const globals = new Set<ActionId>(['help', 'quit', 'find-learner', 'refresh']);
   useInput(
     (input, key) => {
+      if (textEntryNow.current) return;
       const presses = keypresses(input, key);
       for (let i = 0; i < presses.length; i++) {
+        // What follows the key that opens the screen's filter is typed into it, not global.
+        if (keysNow.current.ids.includes('filter') && resolveKey(presses[i].input, presses[i].key) === 'filter') return;
         const action = resolveKey(presses[i].input, presses[i].key, globals);
         if (action === 'quit') return quit();
         const ready = bootRef.current.phase === 'ready';

@@ -9,7 +9,7 @@ import { FilterBar } from './components/FilterBar.js';
 import { Table, type Column } from './components/Table.js';
 import { marks, theme } from './theme.js';
 import { useCourseRuns } from './use-course-runs.js';
-import { useScreenKeys } from './use-screen-keys.js';
+import { useScreenKeys, type Keypress } from './use-screen-keys.js';
 import { useSelection } from './use-selection.js';
 
 // Screen 1, the course runs: what can be frozen, what is done, what is running anywhere.
@@ -71,23 +71,6 @@ export function HomeScreen(): React.JSX.Element {
   const { width, height } = useBodySize();
   const runs = useCourseRuns();
   const [filter, setFilter] = useState('');
-  // The filter as typed so far, including keys read in the same burst as an Enter (state lags them).
-  const typedFilter = useRef('');
-  const openedFromFilter = useRef(false);
-  // Filter as you type, Enter opens: the selected run, or the first match of text typed in the
-  // same burst as the Enter (the list on screen does not show it yet).
-  const openFromFilter = (typed: string) => {
-    // A second Enter in the same burst reaches the field again before the run opens.
-    if (openedFromFilter.current) return;
-    openedFromFilter.current = true;
-    setEditing(false);
-    const target = typed === filter ? current : (runs.data ?? []).find((r) => matches(r, typed));
-    if (target) nav.push({ name: 'run', courseKey: target.courseKey });
-  };
-  const changeFilter = (value: string) => {
-    typedFilter.current = value;
-    setFilter(value);
-  };
   const [editing, setEditing] = useState(false);
   const shown = useMemo(() => (runs.data ?? []).filter((r) => matches(r, filter)), [runs.data, filter]);
   const cursor = useSelection(shown.length, Math.max(1, height - 6));
@@ -96,23 +79,54 @@ export function HomeScreen(): React.JSX.Element {
     if (current) nav.push(route(current.courseKey));
   };
 
+  // The `/` filter is typed here, through refs: keys sent right after `/` (or with an Enter, in one
+  // burst) arrive before React has drawn the field, and must neither be lost nor taken as actions.
+  const typing = useRef({ editing: false, text: '' });
+  const drawn = useRef({ filter, current, runs: runs.data });
+  drawn.current = { filter, current, runs: runs.data };
+  const changeFilter = (text: string) => {
+    typing.current.text = text;
+    setFilter(text);
+  };
+  const stopTyping = () => {
+    typing.current.editing = false;
+    setEditing(false);
+    nav.setTextEntry(false);
+  };
+  const captureFilterKeys = ({ input, key }: Keypress): boolean => {
+    if (!typing.current.editing) return false;
+    if (key.escape) {
+      changeFilter('');
+      stopTyping();
+    } else if (key.return) {
+      // Enter opens the selected run, or the first match of text the screen does not show yet.
+      stopTyping();
+      const typed = typing.current.text;
+      const target = typed === drawn.current.filter ? drawn.current.current : (drawn.current.runs ?? []).find((r) => matches(r, typed));
+      if (target) nav.push({ name: 'run', courseKey: target.courseKey });
+    } else if (key.backspace || key.delete) {
+      changeFilter(typing.current.text.slice(0, -1));
+    } else if (key.upArrow || key.downArrow || key.pageUp || key.pageDown) {
+      return false; // moving through the matches
+    } else if (input && !key.ctrl && !key.meta) {
+      changeFilter(typing.current.text + input);
+    }
+    return true;
+  };
+
   useScreenKeys(
     editing
       ? {
-          back: () => {
-            changeFilter('');
-            setEditing(false);
-          },
-          // Enter belongs to the filter field (openFromFilter): only it knows the text typed in the
-          // same burst. Offered here so the footer names it.
+          // Typed keys, Enter and Esc are the filter's (captureFilterKeys); offered so the footer names them.
+          back: () => {},
           open: () => {},
           up: cursor.up,
           down: cursor.down,
         }
       : {
-          filter: (typedAfter) => {
-            openedFromFilter.current = false;
-            if (typedAfter) changeFilter(typedFilter.current + typedAfter);
+          filter: () => {
+            typing.current = { editing: true, text: typing.current.text };
+            nav.setTextEntry(true);
             setEditing(true);
           },
           down: cursor.down,
@@ -128,6 +142,7 @@ export function HomeScreen(): React.JSX.Element {
         },
     {
       textEntry: editing,
+      capture: captureFilterKeys,
       labels: editing ? { open: 'open run', back: 'clear filter' } : { open: 'open run', freeze: 'freeze wizard', back: 'clear filter' },
     },
   );
@@ -153,14 +168,7 @@ export function HomeScreen(): React.JSX.Element {
         {readOnly ? <Text color={theme.dim}> · read-only: no freeze, revert or force-complete</Text> : null}
       </Text>
       {runs.error ? <ErrorLine error={runs.error} prefix="could not read the course runs" /> : null}
-      <FilterBar
-        editing={editing}
-        value={filter}
-        onChange={changeFilter}
-        onSubmit={openFromFilter}
-        matches={shown.length}
-        total={all.length}
-      />
+      <FilterBar editing={editing} value={filter} matches={shown.length} total={all.length} />
       <Table
         rows={shown}
         columns={columns(width)}

@@ -36,7 +36,10 @@ export interface Navigation {
   notify(text: string, tone?: Tone): void;
   /** Screens report which keys they offer while they are on top (footer, help). */
   setKeys(ids: readonly ActionId[], labels: Partial<Record<ActionId, string>>): void;
-  /** While a text field has the keyboard, the global keys (?, q, u) are typed instead. */
+  /**
+   * While a text field has the keyboard, the global keys (?, q, u) are typed instead. Takes effect
+   * at once, for keys already read but not yet handled.
+   */
   setTextEntry(active: boolean): void;
 }
 

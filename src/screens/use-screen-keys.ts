@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef } from 'react';
-import { useInput } from 'ink';
+import { useInput, type Key } from 'ink';
 import { useNavigation, useScreenFocus, useConsoleMaybe } from './console-context.js';
 import { binding, isDangerous, keypresses, resolveKey, type ActionId } from './keymap.js';
 
@@ -7,11 +7,13 @@ import { binding, isDangerous, keypresses, resolveKey, type ActionId } from './k
 // action is refused in read-only mode (and says so), and the screen's offered actions go to the
 // footer and the help overlay while it is on top.
 
-/**
- * What a screen does on each action it offers. An action that opens a text field (the filter)
- * gets the characters typed after its key in the same burst, so they are not lost.
- */
-export type KeyHandlers = Partial<Record<ActionId, ((typedAfter?: string) => void) | false | undefined>>;
+/** What a screen does on each action it offers. */
+export type KeyHandlers = Partial<Record<ActionId, (() => void) | false | undefined>>;
+
+export interface Keypress {
+  input: string;
+  key: Key;
+}
 
 export interface ScreenKeyOptions {
   /** Footer labels that say what an action does here ("freeze this learner"). */
@@ -20,6 +22,12 @@ export interface ScreenKeyOptions {
   textEntry?: boolean;
   /** Listen only while true (besides being on top), e.g. while no confirmation is open. */
   isActive?: boolean;
+  /**
+   * Sees every keypress first, one at a time, and returns true when it took it: a text field the
+   * screen draws itself (the filter). It must read its state through refs: a key typed right after
+   * the one that opened the field arrives before React has drawn it.
+   */
+  capture?: (press: Keypress) => boolean;
 }
 
 const TEXT_ENTRY_ACTIONS = new Set<ActionId>(['back', 'open', 'up', 'down', 'page-up', 'page-down']);
@@ -34,6 +42,8 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
   handlersRef.current = handlers;
   const textEntryRef = useRef(options.textEntry);
   textEntryRef.current = options.textEntry;
+  const captureRef = useRef(options.capture);
+  captureRef.current = options.capture;
   // Which actions exist matters to the footer, not their closures (new on every render).
   const offeredKey = (Object.keys(handlers) as ActionId[]).filter((id) => typeof handlers[id] === 'function').join(',');
   const offered = useMemo(() => (offeredKey ? (offeredKey.split(',') as ActionId[]) : []), [offeredKey]);
@@ -53,8 +63,10 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
   useInput(
     (input, key) => {
       const textEntry = textEntryRef.current;
-      const presses = textEntry ? [{ input, key }] : keypresses(input, key);
+      const capture = captureRef.current;
+      const presses = textEntry && !capture ? [{ input, key }] : keypresses(input, key);
       for (let i = 0; i < presses.length; i++) {
+        if (capture?.(presses[i])) continue;
         const action = resolveKey(presses[i].input, presses[i].key, textEntry ? TEXT_ENTRY_ACTIONS : undefined);
         if (!action) continue;
         // u, ? and q move the keyboard elsewhere (the App handles them): what follows is not this screen's.
@@ -65,15 +77,6 @@ export function useScreenKeys(handlers: KeyHandlers, options: ScreenKeyOptions =
           return;
         }
         if (typeof handler !== 'function') continue;
-        if (action === 'filter') {
-          handler(
-            presses
-              .slice(i + 1)
-              .map((p) => p.input)
-              .join(''),
-          );
-          return;
-        }
         handler();
       }
     },

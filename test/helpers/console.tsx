@@ -22,6 +22,8 @@ export interface ConsoleHarness {
   lastFrame(): string;
   /** Sends keys (characters or KEY values), one write each, with a pause for Ink to handle them. */
   press(...keys: string[]): Promise<void>;
+  /** Sends each chunk as its own read, all before Ink has drawn anything (a script, a busy loop). */
+  burst(...chunks: string[]): Promise<void>;
   /** Types text into whatever has the keyboard, character by character. */
   type(text: string): Promise<void>;
   /** Waits until the screen shows `what` (and returns the frame), or fails saying what it shows. */
@@ -77,6 +79,10 @@ export function renderConsole(
         instance.stdin.write(key);
         await pause(40);
       }
+    },
+    async burst(...chunks) {
+      for (const chunk of chunks) instance.stdin.write(chunk);
+      await pause(40);
     },
     async type(text) {
       for (const ch of text) {

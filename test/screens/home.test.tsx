@@ -100,6 +100,22 @@ describe('home: the course runs', () => {
     }
   });
 
+  it('keys read right after / (before the field is drawn) are typed into it, q and u included', async () => {
+    const ui = renderConsole(world);
+    try {
+      await ui.waitFor('4 course runs');
+      await ui.burst('/', 'q', 'u');
+      let frame = await ui.waitFor('0 of 4');
+      expect(frame).toContain('/ qu');
+      expect(ui.exited()).toBe(false);
+      await ui.burst('\u007f', '\u007f', '1', '4', '.', '7', '3', KEY.enter);
+      frame = await ui.waitFor(`${future.key} — `);
+      expect(frame).toContain('eligible');
+    } finally {
+      ui.unmount();
+    }
+  });
+
   it('shows a live marker on a run whose freeze lock is held by another process', async () => {
     await world.redis.set(
       `gradeops:freeze:lock:${future.key}`,

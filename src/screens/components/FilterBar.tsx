@@ -1,36 +1,29 @@
 import React from 'react';
 import { Box, Text } from 'ink';
-import { LineInput } from './LineInput.js';
 import { theme } from '../theme.js';
-import { useScreenFocus } from '../console-context.js';
 
-/** The `/` filter line: typing filters the list below at once; Esc clears it. */
+/**
+ * The `/` filter line: the screen takes the typed keys (they may arrive before this is drawn) and
+ * the list below follows at once; Enter opens the selected one, Esc clears the filter.
+ */
 export function FilterBar({
   editing,
   value,
-  onChange,
-  onSubmit,
   matches,
   total,
 }: {
   editing: boolean;
   value: string;
-  onChange: (value: string) => void;
-  /** Enter, with the text as typed (keys read in the same burst as the Enter included). */
-  onSubmit?: (value: string) => void;
   matches: number;
   total: number;
 }): React.JSX.Element | null {
-  const focused = useScreenFocus();
   if (!editing && value === '') return null;
   return (
     <Box>
       <Text color={theme.accent}>/ </Text>
-      {editing ? (
-        <LineInput defaultValue={value} onChange={onChange} onSubmit={onSubmit} placeholder="type to filter" isDisabled={!focused} />
-      ) : (
-        <Text>{value}</Text>
-      )}
+      <Text>{value}</Text>
+      {editing ? <Text inverse> </Text> : null}
+      {editing && value === '' ? <Text color={theme.dim}>type to filter</Text> : null}
       <Text color={theme.dim}>
         {'  '}
         {matches} of {total}
