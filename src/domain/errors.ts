@@ -31,6 +31,12 @@ export type OpsErrorCode =
   | 'conflict'
   | 'nothing-to-do'
   | 'read-only'
+  // issue 9: proctored exam grades, combined grades, certificates
+  | 'invalid-exam-file'
+  | 'unknown-exam-run'
+  | 'unknown-course'
+  | 'unknown-program'
+  | 'exam-passing-scale'
   | 'internal';
 
 export class OpsError extends Error {

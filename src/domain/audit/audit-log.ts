@@ -20,7 +20,12 @@ export type AuditAction =
   | 'combined-final-grade'
   | 'program-letter'
   | 'exam-profile'
-  | 'exam-authorization';
+  | 'exam-authorization'
+  // issue 9: the proctored exam grade workflow (import, adjustment, release, certificates).
+  | 'proctored-exam-grade'
+  | 'exam-run-release'
+  | 'course-certificate'
+  | 'program-certificate';
 
 export interface AuditEntry {
   operator: string;
@@ -66,6 +71,33 @@ export function auditRow(entry: AuditEntry): Record<string, string | number | nu
 
 export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
   await db('gradeops_audit_log').insert(auditRow(entry));
+}
+
+const AUDIT_RECORD_TYPES =
+  'operator text, action text, course_key text, course_run_id integer, user_id integer, username text, data_before jsonb, data_after jsonb, detail jsonb';
+
+/**
+ * Many audit rows in one statement: the rows travel as one json parameter (no bind-parameter
+ * limit, and pg and PGlite agree on a text parameter, not on arrays).
+ */
+export async function writeAudits(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((e) => ({
+    operator: e.operator,
+    action: e.action,
+    course_key: e.courseKey ?? null,
+    course_run_id: e.courseRunId ?? null,
+    user_id: e.userId ?? null,
+    username: e.username ?? null,
+    data_before: e.before ?? null,
+    data_after: e.after ?? null,
+    detail: e.detail ?? null,
+  }));
+  const columns = 'operator, action, course_key, course_run_id, user_id, username, data_before, data_after, detail';
+  await db.raw(
+    `INSERT INTO gradeops_audit_log (${columns}) SELECT ${columns} FROM jsonb_to_recordset(?::jsonb) AS v(${AUDIT_RECORD_TYPES})`,
+    [JSON.stringify(rows)],
+  );
 }
 
 export interface AuditRow {
