@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { registerCertificates } from './certificates.js';
+import { registerCombinedGrades } from './combined-grades.js';
 import { registerCompleteFreeze } from './complete-freeze.js';
 import { registerDb } from './db.js';
 import { registerDiagnose } from './diagnose.js';
 import { registerDoctor } from './doctor.js';
+import { registerExams } from './exams.js';
 import { registerFreeze } from './freeze.js';
 import { registerFreezeStatus } from './freeze-status.js';
 import { registerFreezeUser } from './freeze-user.js';
@@ -28,6 +31,9 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerRepl,
   registerRevertFreeze,
   registerSideEffects,
+  registerExams,
+  registerCombinedGrades,
+  registerCertificates,
   registerDoctor,
   registerDb,
   registerSimulator,

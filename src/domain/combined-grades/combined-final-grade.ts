@@ -314,6 +314,8 @@ export interface CombinedFinalGradeChange {
 
 export interface CombinedFinalGradesResult extends CombinedFinalGradeCounts {
   changes: CombinedFinalGradeChange[];
+  /** The same counts per course id. */
+  byCourse: Map<number, CombinedFinalGradeCounts>;
 }
 
 /**
@@ -337,12 +339,18 @@ export async function updateOrCreateCombinedFinalGrades(
         [now, ...pairs.bindings] as Knex.RawBinding[],
       ),
     );
-    const result: CombinedFinalGradesResult = { created: 0, updated: 0, unchanged: 0, skipped: 0, changes: [] };
+    const result: CombinedFinalGradesResult = { created: 0, updated: 0, unchanged: 0, skipped: 0, changes: [], byCourse: new Map() };
+    const count = (courseId: number, outcome: keyof CombinedFinalGradeCounts) => {
+      result[outcome] += 1;
+      const counts = result.byCourse.get(courseId) ?? { created: 0, updated: 0, unchanged: 0, skipped: 0 };
+      counts[outcome] += 1;
+      result.byCourse.set(courseId, counts);
+    };
     const writes: CombinedWrite[] = [];
     for (const row of rows) {
       const decision = decide(typeof row.fact === 'string' ? JSON.parse(row.fact) : row.fact);
       if (decision.outcome === 'skipped') {
-        result.skipped += 1;
+        count(row.course_id, 'skipped');
         continue;
       }
       writes.push({
@@ -359,7 +367,7 @@ export async function updateOrCreateCombinedFinalGrades(
       });
     }
     for (const r of await writeCombinedFinalGrades(trx, ctx.operator, now, writes, { rewriteUnchanged: false })) {
-      result[r.outcome] += 1;
+      count(r.write.courseId, r.outcome);
       if (r.outcome !== 'unchanged') {
         result.changes.push({
           userId: r.write.subject.userId,

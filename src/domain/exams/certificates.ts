@@ -1,0 +1,164 @@
+import type { DomainContext } from '../context.js';
+import { nowOf } from '../context.js';
+import { writeAudits } from '../audit/audit-log.js';
+import { rawRows } from '../db.js';
+import { OpsError } from '../errors.js';
+import { courseHasExamSql, courseHasFrozenRunsSql, programFrozenForAllCoursesSql } from '../programs/frozen-courses.js';
+import { certificateHash, generateProgramCertificates } from '../programs/program-certificate.js';
+import { loadProgramRequirements } from '../programs/program-requirements.js';
+import { releasedPassingExamGrades } from './exam-grade-rules.js';
+import { lockWorkflow } from './workflow-lock.js';
+
+// `gradeops certificates generate`: what MicroMasters no longer does on its own (spec 5 item 2, 5b).
+//
+// Course certificates, by the removed hourly task's rule (spec 2.14, history): for each course of a
+// live financial-aid program that has a frozen run, every learner with a complete, passed FinalGrade
+// on a run of the course and no certificate for it — for a course with an exam run, also a passed,
+// released exam grade — gets one (get-or-create). Each new one fires the certificate's signal
+// (spec 2.8): generate_program_certificate(learner, the course's program).
+//
+// Program certificates, by `generate_program_certificates` (spec 2.14, E27): for each live program
+// whose every course has a frozen run, each learner enrolled in it. Both routes go through
+// generate_program_certificate (core courses and electives sets; one per learner and program),
+// whose new certificates bring the program letter (spec 2.8).
+
+export interface CertificatesResult {
+  courseCertificates: { created: number; byCourse: Array<{ courseId: number; course: string; created: number }> };
+  programCertificates: { created: number; byProgram: Array<{ programId: number; program: string; created: number }> };
+  programLetters: { created: number; reactivated: number };
+  /** Live programs left out of the enrollment route because a course has no frozen run (spec E27). */
+  programsNotFrozen: Array<{ programId: number; program: string }>;
+}
+
+interface NewCourseCertificate {
+  user_id: number;
+  course_id: number;
+  program_id: number;
+  username: string;
+}
+
+/** Everything in one transaction, so the projection can run it and roll it back. */
+export async function generateCertificates(ctx: DomainContext, options: { programId?: number } = {}): Promise<CertificatesResult> {
+  return ctx.db.transaction(async (trx) => {
+    const c = { ...ctx, db: trx };
+    const now = nowOf(ctx);
+    // Course certificates have no unique (user, course) constraint (spec 1.10): one generator at a time.
+    await lockWorkflow(trx, 'certificates');
+    const programs = rawRows<{ id: number; title: string; live: boolean; frozen: boolean }>(
+      await trx.raw(
+        `SELECT p.id, p.title, p.live, ${programFrozenForAllCoursesSql('p.id')} AS frozen FROM courses_program p
+          ${options.programId === undefined ? '' : 'WHERE p.id = ?'} ORDER BY p.id`,
+        options.programId === undefined ? [] : [options.programId],
+      ),
+    );
+    if (options.programId !== undefined && programs.length === 0) {
+      throw new OpsError(
+        'unknown-program',
+        `no program has the id ${options.programId}`,
+        'leave out --program to generate for every live program',
+      );
+    }
+    const programTitles = new Map(programs.map((p) => [p.id, p.title]));
+
+    const released = releasedPassingExamGrades('g', 'e');
+    const due = rawRows<NewCourseCertificate & { course: string }>(
+      await trx.raw(
+        `SELECT DISTINCT f.user_id, r.course_id, c.program_id, u.username, COALESCE(c.course_number, c.title) AS course
+          FROM grades_finalgrade f
+          JOIN courses_courserun r ON r.id = f.course_run_id
+          JOIN courses_course c ON c.id = r.course_id
+          JOIN courses_program p ON p.id = c.program_id
+          JOIN auth_user u ON u.id = f.user_id
+          WHERE p.live AND p.financial_aid_availability ${options.programId === undefined ? '' : 'AND p.id = ?'}
+            AND ${courseHasFrozenRunsSql('c.id')}
+            AND f.status = 'complete' AND f.passed
+            AND NOT EXISTS (SELECT 1 FROM grades_micromasterscoursecertificate cc WHERE cc.user_id = f.user_id AND cc.course_id = r.course_id)
+            AND (NOT ${courseHasExamSql('c.id')}
+                 OR EXISTS (SELECT 1 FROM ${released.from} WHERE g.user_id = f.user_id AND g.course_id = r.course_id AND ${released.where}))
+          ORDER BY r.course_id, f.user_id`,
+        [...(options.programId === undefined ? [] : [options.programId]), now],
+      ),
+    );
+    const createdCourseCertificates =
+      due.length === 0
+        ? []
+        : rawRows<Record<string, unknown>>(
+            await trx.raw(
+              `INSERT INTO grades_micromasterscoursecertificate (created_on, updated_on, hash, user_id, course_id)
+                SELECT ?, ?, v.hash, v.user_id, v.course_id FROM jsonb_to_recordset(?::jsonb) AS v(hash text, user_id integer, course_id integer)
+                RETURNING *`,
+              [now, now, JSON.stringify(due.map((d) => ({ hash: certificateHash(), user_id: d.user_id, course_id: d.course_id })))],
+            ),
+          );
+    const dueByPair = new Map(due.map((d) => [`${d.user_id}:${d.course_id}`, d]));
+    await writeAudits(
+      trx,
+      createdCourseCertificates.map((r) => {
+        const d = dueByPair.get(`${r.user_id as number}:${r.course_id as number}`)!;
+        return {
+          operator: ctx.operator,
+          action: 'course-certificate' as const,
+          userId: d.user_id,
+          username: d.username,
+          before: null,
+          after: {
+            created_on: new Date(r.created_on as string).toISOString(),
+            updated_on: new Date(r.updated_on as string).toISOString(),
+            hash: r.hash,
+            user: r.user_id,
+            course: r.course_id,
+            id: r.id,
+          },
+          detail: { courseId: d.course_id, programId: d.program_id },
+        };
+      }),
+    );
+    const byCourse = new Map<number, { courseId: number; course: string; created: number }>();
+    for (const d of due) {
+      const entry = byCourse.get(d.course_id) ?? { courseId: d.course_id, course: d.course, created: 0 };
+      entry.created += 1;
+      byCourse.set(d.course_id, entry);
+    }
+
+    // Who generate_program_certificate runs for, per program: the signal route, then the command's.
+    const candidates = new Map<number, Map<number, { userId: number; username: string }>>();
+    const add = (programId: number, userId: number, username: string) => {
+      const users = candidates.get(programId) ?? new Map<number, { userId: number; username: string }>();
+      users.set(userId, { userId, username });
+      candidates.set(programId, users);
+    };
+    for (const d of due) add(d.program_id, d.user_id, d.username);
+    const frozenLive = programs.filter((p) => p.live && p.frozen).map((p) => p.id);
+    if (frozenLive.length > 0) {
+      const enrolled = rawRows<{ program_id: number; user_id: number; username: string }>(
+        await trx.raw(
+          `SELECT e.program_id, e.user_id, u.username FROM dashboard_programenrollment e JOIN auth_user u ON u.id = e.user_id
+            WHERE e.program_id IN (SELECT value::integer FROM json_array_elements_text(?::json)) ORDER BY e.program_id, e.user_id`,
+          [JSON.stringify(frozenLive)],
+        ),
+      );
+      for (const e of enrolled) add(e.program_id, e.user_id, e.username);
+    }
+
+    const result: CertificatesResult = {
+      courseCertificates: { created: createdCourseCertificates.length, byCourse: [...byCourse.values()] },
+      programCertificates: { created: 0, byProgram: [] },
+      programLetters: { created: 0, reactivated: 0 },
+      programsNotFrozen: programs.filter((p) => p.live && !p.frozen).map((p) => ({ programId: p.id, program: p.title })),
+    };
+    for (const [programId, users] of [...candidates].sort((a, b) => a[0] - b[0])) {
+      const requirements = await loadProgramRequirements(trx, programId);
+      const r = await generateProgramCertificates(c, requirements, [...users.values()]);
+      result.programCertificates.created += r.created.length;
+      if (r.created.length > 0)
+        result.programCertificates.byProgram.push({
+          programId,
+          program: programTitles.get(programId) ?? String(programId),
+          created: r.created.length,
+        });
+      result.programLetters.created += r.letters.created;
+      result.programLetters.reactivated += r.letters.reactivated;
+    }
+    return result;
+  });
+}
