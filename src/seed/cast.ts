@@ -106,6 +106,15 @@ export const DEMO_CAST: readonly DemoCastMember[] = [
     demonstrates:
       'enrolled on edX after her last enrollment refresh: nothing is cached, so no freeze sees her (spec E10); diagnose her, `gradeops refresh` her, then freeze-user',
   },
+  {
+    username: 'mara',
+    firstName: 'Mara',
+    lastName: 'Lindqvist',
+    course: '14.73x',
+    phase: 'past',
+    demonstrates:
+      'sat the current 14.73x exam and missed the 14.740x one; neither result is imported yet: test/fixtures/exams/demo-exam-grades.csv carries them (MITx Online username mara.lindqvist)',
+  },
 ];
 
 const STREAM_CAST = 2;
@@ -274,6 +283,24 @@ const SETUPS: Record<string, CastSetup> = {
     accounts: [{ provider: 'edxorg', uid: 'hnovak', state: 'expired' }],
     story(ctx, learner, rng) {
       enrol(ctx, learner, rng, '14.100x', 'recent', verified(0.64));
+    },
+  },
+  mara: {
+    // Authorized for the exam runs after the runs she passed; the course team's file is still to come.
+    joinedDaysAgo: 500,
+    programs: [0],
+    accounts: [
+      { provider: 'edxorg', uid: 'mlindqvist', state: 'valid' },
+      { provider: 'mitxonline', uid: 'mara.lindqvist', state: 'valid' },
+    ],
+    story(ctx, learner, rng) {
+      for (const [course, percent] of [
+        ['14.73x', 0.84],
+        ['14.740x', 0.71],
+      ] as const) {
+        enrol(ctx, learner, rng, course, 'past', verified(percent, { finalGrade: complete }));
+        ctx.writer.addExam(learner, ctx.cat.course(course), ctx.cat.examRun(course, 'recent'), { kind: 'authorized' }, rng);
+      }
     },
   },
   ivan: {

@@ -146,7 +146,7 @@ async function applyExamGrades(
         `INSERT INTO grades_proctoredexamgrade (created_on, updated_on, user_id, course_id, exam_run_id, exam_date, passing_score, score, grade,
             client_authorization_id, row_data, passed, percentage_grade)
           SELECT ?, ?, v.user_id, v.course_id, v.exam_run_id, v.exam_date, v.passing_score, v.score, v.grade, NULL, v.row_data, v.passed, v.percentage_grade
-          FROM jsonb_to_recordset(?::jsonb) WITH ORDINALITY AS v(${GRADE_RECORD}, n bigint) ORDER BY v.n
+          FROM jsonb_to_recordset(?::jsonb) AS v(${GRADE_RECORD})
           RETURNING *`,
         // spec 2.12 step 6: the exam date is the import instant (or the file's exam_date).
         [now, now, JSON.stringify(creates.map((g) => record(g, g.values!.examDate ?? now)))],

@@ -179,7 +179,17 @@ async function planExamGrades(
     values: Record<string, string>;
   }
   const checked: Checked[] = [];
+  const firstLine = new Map<string, number>();
   for (const record of parsed.records) {
+    // One learner's result in one course's exam run appears once; checked on the raw values, so a
+    // duplicate is reported even when the other row is bad for another reason.
+    const uid = record.values.username?.trim() ?? '';
+    const course = record.values.course_id?.trim() ?? '';
+    if (uid !== '' && course !== '') {
+      const first = firstLine.get(`${uid}\u0000${course}`);
+      if (first !== undefined) problems.add(record.line, `duplicate: line ${first} already has the result of "${uid}" in course ${course}`);
+      else firstLine.set(`${uid}\u0000${course}`, record.line);
+    }
     const base = examGradeRow.safeParse(record.values);
     if (!base.success) {
       for (const m of issuesOf(base.error)) problems.add(record.line, m);
@@ -257,7 +267,6 @@ async function planExamGrades(
     examRun: PlannedExamRun;
   }
   const resolved: Resolved[] = [];
-  const seen = new Map<string, number>();
   for (const c of checked) {
     const learner = learners.get(c.uid);
     const course = courses.get(c.courseId);
@@ -281,16 +290,7 @@ async function planExamGrades(
       passingScore: Number(course.passing_score),
       dateGradesAvailable: new Date(course.date_grades_available!),
     };
-    const key = `${learner.user_id}:${examRun.id}`;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.add(
-        c.line,
-        `duplicate: line ${first} already has ${learner.username}'s result in exam run ${examRun.id} (${examRun.course})`,
-      );
-      continue;
-    }
-    seen.set(key, c.line);
+    if (problems.has(c.line)) continue;
     // spec 5b "exam passing scale": the grade would copy a 0–1 passing score next to a 0–100 score.
     if (c.scored && isFractionPassingScore(examRun.passingScore)) {
       problems.add(c.line, fractionPassingScoreReason(`exam run ${examRun.id} (${examRun.course})`, examRun.passingScore));
@@ -401,7 +401,13 @@ async function gradesWithAuditRows(db: Db, ids: number[]): Promise<number[]> {
 
 async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: string, problems: Problems): Promise<ExamGradePlan> {
   const checked: Array<{ line: number; id: number; score: number }> = [];
+  const firstLine = new Map<string, number>();
   for (const record of parsed.records) {
+    // spec 2.12 adjust step 1 lets the last of duplicate ids win; a curve file naming a grade twice is a mistake.
+    const id = record.values.proctoredexam_id?.trim() ?? '';
+    const first = firstLine.get(id);
+    if (id !== '' && first !== undefined) problems.add(record.line, `duplicate: line ${first} already adjusts proctored exam grade ${id}`);
+    else if (id !== '') firstLine.set(id, record.line);
     const r = adjustmentRow.safeParse(record.values);
     if (!r.success) for (const m of issuesOf(r.error)) problems.add(record.line, m);
     else checked.push({ line: record.line, id: r.data.proctoredexam_id, score: r.data.score });
@@ -420,16 +426,9 @@ async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: st
   );
   const adjustments: AdjustmentRowPlan[] = [];
   const examRuns = new Map<number, PlannedExamRun>();
-  const seen = new Map<number, number>();
   for (const c of checked) {
     const row = grades.get(c.id);
-    // spec 2.12 adjust step 1 lets the last of duplicate ids win; a curve file naming a grade twice is a mistake.
-    const first = seen.get(c.id);
-    if (first !== undefined) {
-      problems.add(c.line, `duplicate: line ${first} already adjusts proctored exam grade ${c.id}`);
-      continue;
-    }
-    seen.set(c.id, c.line);
+    if (problems.has(c.line)) continue;
     if (!row) {
       problems.add(c.line, `unknown exam grade: no proctored exam grade has the id ${c.id}`);
       continue;
