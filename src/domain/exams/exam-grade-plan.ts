@@ -111,15 +111,11 @@ const examGradeRow = z.object({
 
 const scoredRow = z.object({
   score: scoreField,
+  // spec 2.12: the word decides the pass, whatever its case.
   grade: z
     .string({ error: 'the file has no grade column' })
     .trim()
-    .pipe(
-      z
-        .string()
-        .toLowerCase()
-        .pipe(z.enum(['pass', 'fail'], { error: (i) => `grade must be pass or fail, not ${shown(i.input)}` })),
-    ),
+    .refine((v) => /^(pass|fail)$/i.test(v), { error: (i) => `grade must be pass or fail, not ${shown(i.input)}` }),
 });
 
 const adjustmentRow = z.object({
@@ -203,7 +199,7 @@ async function planExamGrades(
         continue;
       }
       // spec 2.12 step 6: passed = the grade word is "pass"; the score is not compared with the passing score.
-      scored = { score: s.data.score, grade: record.values.grade.trim(), passed: s.data.grade === 'pass' };
+      scored = { score: s.data.score, grade: s.data.grade, passed: s.data.grade.toLowerCase() === 'pass' };
     }
     checked.push({
       line: record.line,
