@@ -20,28 +20,29 @@ export function registerExams(program: Command): void {
     .description("what a CSV of exam grades would do to the program's course and program certificates; writes nothing")
     .argument('<csv>', 'the exam-grade import file or the adjustment (curve) file')
     .option('--json', 'print JSON for scripts')
-    .action((file: string, options: { json?: boolean }) =>
-      runCommand(options, async (services, out) => {
-        const { text, name } = await readExamFile(file);
+    .action(async (file: string, options: { json?: boolean }) => {
+      // A missing file is refused before any database is opened.
+      const { text, name } = await readExamFile(file);
+      await runCommand(options, async (services, out) => {
         const p = await listingBadRows(out, () => projectExamGradeFile(contextOf(services), text, name));
         if (out.json) return out.result({ before: p.before, after: p.after, changed: p.changed });
         printProjection(out, p, file);
-      }),
-    );
+      });
+    });
 
   exams
     .command('import')
     .description('import a CSV of exam grades (either file) in one transaction; a bad row anywhere writes nothing')
     .argument('<csv>', 'the exam-grade import file or the adjustment (curve) file')
     .option('--json', 'print JSON for scripts')
-    .action((file: string, options: { json?: boolean }) =>
-      runCommand(options, async (services, out) => {
-        const { text, name } = await readExamFile(file);
+    .action(async (file: string, options: { json?: boolean }) => {
+      const { text, name } = await readExamFile(file);
+      await runCommand(options, async (services, out) => {
         const r = await listingBadRows(out, () => importExamGrades(contextOf(services), text, name));
         if (out.json) return out.result(r);
         printImport(out, r);
-      }),
-    );
+      });
+    });
 
   exams
     .command('release')

@@ -11,6 +11,7 @@ import { importExamGrades } from '../../../src/domain/exams/exam-grade-import.js
 import { projectExamGradeFile, type ExamProjection } from '../../../src/domain/exams/exam-projection.js';
 import { releaseExamRun } from '../../../src/domain/exams/exam-run-release.js';
 import { SEEDED_TABLES } from '../../../src/seed/demo-world.js';
+import { certificatesInDatabase } from '../../helpers/certificate-counts.js';
 import { seededDb } from '../../seed/seeded-db.js';
 
 // The projection's "after" must be what the database shows once the real import, release,
@@ -28,31 +29,7 @@ beforeAll(async () => {
   ctx = { db, redis: null as never, edx: null as never, operator: 'projection-tester' };
 });
 
-/** Counted here with SQL of the test's own, not with the code under test. */
-async function countsInDatabase(programId: number) {
-  const histogram = rawRows<{ n: number; learners: number }>(
-    await db.raw(
-      `SELECT n, count(*)::integer AS learners FROM (
-        SELECT cc.user_id, count(DISTINCT cc.course_id)::integer AS n FROM grades_micromasterscoursecertificate cc
-        JOIN courses_course c ON c.id = cc.course_id WHERE c.program_id = ? GROUP BY cc.user_id) t GROUP BY n`,
-      [programId],
-    ),
-  );
-  const courses = Number((await db('courses_course').where({ program_id: programId }).count({ n: '*' }))[0].n);
-  const courseCertificates: Record<string, number> = {};
-  for (let n = 1; n <= courses; n++) courseCertificates[String(n)] = histogram.find((h) => h.n === n)?.learners ?? 0;
-  const programCertificates = Number(
-    (await db('grades_micromastersprogramcertificate').where({ program_id: programId }).count({ n: '*' }))[0].n,
-  );
-  const pairs = rawRows<{ username: string; course: string }>(
-    await db.raw(
-      `SELECT DISTINCT u.username, c.course_number AS course FROM grades_micromasterscoursecertificate cc
-        JOIN courses_course c ON c.id = cc.course_id JOIN auth_user u ON u.id = cc.user_id WHERE c.program_id = ?`,
-      [programId],
-    ),
-  ).map((p) => `${p.username} ${p.course}`);
-  return { counts: { courseCertificates, programCertificates }, pairs: new Set(pairs) };
-}
+const countsInDatabase = (programId: number) => certificatesInDatabase(db, programId);
 
 async function tableCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
