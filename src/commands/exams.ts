@@ -110,8 +110,6 @@ function printProjection(out: Output, p: ExamProjection, file: string): void {
   for (const w of s.import.warnings) out.line(`warning: ${w}`);
   const released = s.releases.filter((r) => r.outcome === 'released');
   if (released.length > 0) out.line(`released now: ${released.map((r) => `exam run ${r.examRunId} (${r.course})`).join(', ')}`);
-  const c = s.combinedFinalGrades;
-  out.line(`combined final grades: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged`);
   out.line(
     `certificates: ${s.certificates.courseCertificates.created} course certificates and ${s.certificates.programCertificates.created} program certificates created`,
   );

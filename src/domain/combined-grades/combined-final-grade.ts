@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
-import { writeAudits, type AuditEntry, type AuditSubject } from '../audit/audit-log.js';
+import type { AuditSubject } from '../audit/audit-log.js';
+import { AUDIT_LOG_COLUMNS, djangoTimeSql } from '../audit/django-json-sql.js';
 import { rawRows, type Db } from '../db.js';
 import { releasedPassingExamGrades } from '../exams/exam-grade-rules.js';
 import { readFacts, type SqlFragment } from '../sql-facts.js';
@@ -65,40 +66,30 @@ function rowToCombinedFinalGrade(r: Record<string, unknown>): CombinedFinalGrade
   };
 }
 
-/** spec 2.15: the model's Django JSON form (FKs as ids, datetimes ISO-8601 with milliseconds and Z). */
-export function combinedFinalGradeForAudit(c: CombinedFinalGrade | null): Record<string, unknown> | null {
-  if (!c) return null;
-  return {
-    created_on: c.createdOn.toISOString(),
-    updated_on: c.updatedOn.toISOString(),
-    user: c.userId,
-    course: c.courseId,
-    grade: c.grade,
-    id: c.id,
-  };
-}
-
-/** The best final grade of (user, course), as one json value; `user` and `course` are SQL expressions. */
-function bestFinalGradeSql(user: string, course: string): string {
-  return `SELECT json_build_object('id', f.id, 'grade', f.grade, 'courseRunId', f.course_run_id, 'courseKey', r.edx_course_key)
-    FROM grades_finalgrade f JOIN courses_courserun r ON r.id = f.course_run_id
+// The selection rules of spec 2.13, written once: the FROM … LIMIT 1 of each best grade, for SQL
+// expressions naming the learner and the course. The one-learner fact wraps them in json; the
+// batch joins them laterally.
+const BEST_FINAL_COLUMNS = 'f.id, f.grade, f.course_run_id, r.edx_course_key AS course_key';
+function bestFinalGradeFrom(user: string, course: string): string {
+  return `FROM grades_finalgrade f JOIN courses_courserun r ON r.id = f.course_run_id
     WHERE f.user_id = ${user} AND r.course_id = ${course} AND f.status = 'complete' AND f.passed AND f.grade IS NOT NULL
     ORDER BY f.grade DESC, f.id LIMIT 1`;
 }
 
-/** The best released passing exam grade of (user, course), as one json value; one `?` binding: now. */
-function bestExamGradeSql(user: string, course: string): string {
+/** One `?` binding: now. */
+const BEST_EXAM_COLUMNS = 'g.id, g.score, g.percentage_grade, g.exam_run_id';
+function bestExamGradeFrom(user: string, course: string): string {
   const released = releasedPassingExamGrades('g', 'e');
-  return `SELECT json_build_object('id', g.id, 'score', g.score, 'percentageGrade', g.percentage_grade, 'examRunId', g.exam_run_id)
-    FROM ${released.from}
-    WHERE g.user_id = ${user} AND g.course_id = ${course} AND ${released.where}
+  return `FROM ${released.from} WHERE g.user_id = ${user} AND g.course_id = ${course} AND ${released.where}
     ORDER BY g.percentage_grade DESC, g.id LIMIT 1`;
 }
 
 /** What the update needs, as one json value: the best final grade and the best released exam grade. */
 export function combinedFinalGradeFact(userId: number, courseId: number, now: Date): SqlFragment {
   return {
-    sql: `SELECT json_build_object('bestFinal', (${bestFinalGradeSql('?', '?')}), 'bestExam', (${bestExamGradeSql('?', '?')}))`,
+    sql: `SELECT json_build_object(
+      'bestFinal', (SELECT json_build_object('id', f.id, 'grade', f.grade, 'courseRunId', f.course_run_id, 'courseKey', r.edx_course_key) ${bestFinalGradeFrom('?', '?')}),
+      'bestExam', (SELECT json_build_object('id', g.id, 'score', g.score, 'percentageGrade', g.percentage_grade, 'examRunId', g.exam_run_id) ${bestExamGradeFrom('?', '?')}))`,
     bindings: [userId, courseId, userId, courseId, now],
   };
 }
@@ -139,18 +130,24 @@ interface CombinedWrite {
 interface WriteOutcome {
   write: CombinedWrite;
   outcome: 'created' | 'updated' | 'unchanged';
-  before: CombinedFinalGrade | null;
+  previousGrade: number | null;
   saved: CombinedFinalGrade;
 }
 
 const PAIR_TYPES = 'user_id integer, course_id integer';
 
+/** spec 2.15: a grades_combinedfinalgrade row (alias `c`) in the Django JSON form, as SQL. */
+function combinedFinalGradeJsonSql(c: string): string {
+  return `jsonb_build_object('created_on', ${djangoTimeSql(`${c}.created_on`)}, 'updated_on', ${djangoTimeSql(`${c}.updated_on`)},
+    'user', ${c}.user_id, 'course', ${c}.course_id, 'grade', ${c}.grade, 'id', ${c}.id)`;
+}
+
 /**
- * Upserts grades_combinedfinalgrade on (user, course) for every write and, in the same
- * transaction, writes the grades_combinedfinalgradeaudit row the reference's save_and_log(None)
- * writes (acting user NULL, data_before = the real previous row, spec 5b) and gradeops' own audit
- * row naming the operator. The existing rows are locked first, so data_before is exact; a row
- * another writer created meanwhile is picked up as an update on the next pass.
+ * Upserts grades_combinedfinalgrade on (user, course) for every write and, in the same statement,
+ * writes the grades_combinedfinalgradeaudit row the reference's save_and_log(None) writes (acting
+ * user NULL, data_before = the real previous row, spec 5b) and gradeops' own audit row naming the
+ * operator. The existing rows are locked first, so data_before is exact; a row another writer
+ * created meanwhile is picked up as an update on the next pass.
  * `rewriteUnchanged`: the reference saves (and audits) even when the grade is the same; gradeops'
  * batch commands leave such rows alone so they stay idempotent.
  */
@@ -174,74 +171,96 @@ async function writeCombinedFinalGrades(
       ),
     ).map(rowToCombinedFinalGrade);
     const byPair = new Map(existing.map((c) => [`${c.userId}:${c.courseId}`, c]));
-    const creates: CombinedWrite[] = [];
-    const updates: Array<{ write: CombinedWrite; before: CombinedFinalGrade }> = [];
+    const due: Array<{ write: CombinedWrite; existingId: number | null }> = [];
     for (const write of pending) {
       const before = byPair.get(`${write.subject.userId}:${write.courseId}`);
-      if (!before) creates.push(write);
-      else if (before.grade === write.grade && !options.rewriteUnchanged)
-        results.push({ write, outcome: 'unchanged', before, saved: before });
-      else updates.push({ write, before });
-    }
-    if (updates.length > 0) {
-      const rows = rawRows<Record<string, unknown>>(
-        await trx.raw(
-          `UPDATE grades_combinedfinalgrade c SET grade = v.grade, updated_on = ?
-            FROM jsonb_to_recordset(?::jsonb) AS v(id integer, grade double precision) WHERE c.id = v.id RETURNING c.*`,
-          [now, JSON.stringify(updates.map((u) => ({ id: u.before.id, grade: u.write.grade })))],
-        ),
-      ).map(rowToCombinedFinalGrade);
-      const saved = new Map(rows.map((c) => [c.id, c]));
-      for (const u of updates) results.push({ write: u.write, outcome: 'updated', before: u.before, saved: saved.get(u.before.id)! });
+      if (before && before.grade === write.grade && !options.rewriteUnchanged)
+        results.push({ write, outcome: 'unchanged', previousGrade: before.grade, saved: before });
+      else due.push({ write, existingId: before?.id ?? null });
     }
     pending = [];
+    if (due.length === 0) break;
+    const record = (w: CombinedWrite, existingId: number | null) => ({
+      existing_id: existingId,
+      user_id: w.subject.userId,
+      course_id: w.courseId,
+      grade: w.grade,
+      username: w.subject.username,
+      course_key: w.subject.courseKey,
+      course_run_id: w.subject.courseRunId,
+      detail: { courseId: w.courseId, bestFinalGrade: w.bestFinalGrade, bestExamGrade: w.bestExamGrade },
+    });
+    const WRITE = `existing_id integer, ${PAIR_TYPES}, grade double precision, username text, course_key text, course_run_id integer, detail jsonb`;
+    // Both audit rows from the RETURNING of the write: the file's rows join tables by primary key
+    // only (a self-join gives the row before the update), never one CTE to another.
+    const audits = (source: string) => `
+        reference AS (
+          INSERT INTO grades_combinedfinalgradeaudit (created_on, updated_on, acting_user_id, combined_final_grade_id, data_before, data_after)
+            SELECT ?, ?, NULL, w.id, w.before, w.after FROM ${source} w),
+        audited AS (
+          INSERT INTO gradeops_audit_log (${AUDIT_LOG_COLUMNS})
+            SELECT ?::text, 'combined-final-grade', w.course_key, w.course_run_id, w.user_id, w.username, w.before, w.after, w.detail FROM ${source} w)`;
+    const returned = `c.id, c.user_id, c.course_id, c.grade, c.created_on, c.updated_on, v.username, v.course_key, v.course_run_id, v.detail`;
+    const rows: Array<Record<string, unknown>> = [];
+    const updates = due.filter((d) => d.existingId !== null);
+    if (updates.length > 0) {
+      rows.push(
+        ...rawRows<Record<string, unknown>>(
+          await trx.raw(
+            `WITH upd AS (
+              UPDATE grades_combinedfinalgrade c SET grade = v.grade, updated_on = ?
+                FROM jsonb_to_recordset(?::jsonb) AS v(${WRITE}) JOIN grades_combinedfinalgrade o ON o.id = v.existing_id
+                WHERE c.id = v.existing_id
+                RETURNING ${returned}, o.grade AS previous_grade, ${combinedFinalGradeJsonSql('o')} AS before, ${combinedFinalGradeJsonSql('c')} AS after),
+            ${audits('upd')}
+            SELECT 'updated' AS outcome, * FROM upd`,
+            [now, JSON.stringify(updates.map((d) => record(d.write, d.existingId))), now, now, operator],
+          ),
+        ),
+      );
+    }
+    const creates = due.filter((d) => d.existingId === null);
     if (creates.length > 0) {
-      const rows = rawRows<Record<string, unknown>>(
+      const inserted = rawRows<{ id: number; user_id: number; course_id: number }>(
         await trx.raw(
           `INSERT INTO grades_combinedfinalgrade (created_on, updated_on, user_id, course_id, grade)
-            SELECT ?, ?, v.user_id, v.course_id, v.grade FROM jsonb_to_recordset(?::jsonb) AS v(${PAIR_TYPES}, grade double precision)
-            ON CONFLICT (user_id, course_id) DO NOTHING RETURNING *`,
-          [now, now, JSON.stringify(creates.map((w) => ({ user_id: w.subject.userId, course_id: w.courseId, grade: w.grade })))],
+            SELECT ?, ?, v.user_id, v.course_id, v.grade FROM jsonb_to_recordset(?::jsonb) AS v(${WRITE})
+            ON CONFLICT (user_id, course_id) DO NOTHING RETURNING id, user_id, course_id`,
+          [now, now, JSON.stringify(creates.map((d) => record(d.write, null)))],
         ),
-      ).map(rowToCombinedFinalGrade);
-      const saved = new Map(rows.map((c) => [`${c.userId}:${c.courseId}`, c]));
-      for (const write of creates) {
-        const row = saved.get(`${write.subject.userId}:${write.courseId}`);
-        if (row) results.push({ write, outcome: 'created', before: null, saved: row });
-        else pending.push(write); // created by someone else since the lock: update it on the next pass
+      );
+      const ids = new Map(inserted.map((r) => [`${r.user_id}:${r.course_id}`, r.id]));
+      const written = creates
+        .filter((d) => ids.has(`${d.write.subject.userId}:${d.write.courseId}`))
+        .map((d) => ({ ...record(d.write, null), existing_id: ids.get(`${d.write.subject.userId}:${d.write.courseId}`) }));
+      if (written.length > 0) {
+        rows.push(
+          ...rawRows<Record<string, unknown>>(
+            await trx.raw(
+              `WITH ins AS (
+                SELECT ${returned}, NULL::double precision AS previous_grade, NULL::jsonb AS before, ${combinedFinalGradeJsonSql('c')} AS after
+                FROM jsonb_to_recordset(?::jsonb) AS v(${WRITE}) JOIN grades_combinedfinalgrade c ON c.id = v.existing_id),
+              ${audits('ins')}
+              SELECT 'created' AS outcome, * FROM ins`,
+              [JSON.stringify(written), now, now, operator],
+            ),
+          ),
+        );
       }
     }
-  }
-
-  const written = results.filter((r) => r.outcome !== 'unchanged');
-  if (written.length > 0) {
-    // spec 1.9: no protection rules on this audit table, so gradeops writes it as the reference does (5b).
-    await trx.raw(
-      `INSERT INTO grades_combinedfinalgradeaudit (created_on, updated_on, acting_user_id, combined_final_grade_id, data_before, data_after)
-        SELECT ?, ?, NULL, v.id, v.data_before, v.data_after FROM jsonb_to_recordset(?::jsonb) AS v(id integer, data_before jsonb, data_after jsonb)`,
-      [
-        now,
-        now,
-        JSON.stringify(
-          written.map((r) => ({
-            id: r.saved.id,
-            data_before: combinedFinalGradeForAudit(r.before),
-            data_after: combinedFinalGradeForAudit(r.saved),
-          })),
-        ),
-      ],
-    );
-    await writeAudits(
-      trx,
-      written.map((r): AuditEntry => ({
-        operator,
-        action: 'combined-final-grade',
-        ...r.write.subject,
-        before: combinedFinalGradeForAudit(r.before),
-        after: combinedFinalGradeForAudit(r.saved),
-        detail: { courseId: r.write.courseId, bestFinalGrade: r.write.bestFinalGrade, bestExamGrade: r.write.bestExamGrade },
-      })),
-    );
+    const saved = new Map(rows.map((r) => [`${r.user_id as number}:${r.course_id as number}`, r]));
+    for (const { write } of due) {
+      const row = saved.get(`${write.subject.userId}:${write.courseId}`);
+      // Created by someone else since the lock: update it on the next pass.
+      if (!row) pending.push(write);
+      else
+        results.push({
+          write,
+          outcome: row.outcome as 'created' | 'updated',
+          previousGrade: row.previous_grade === null ? null : Number(row.previous_grade),
+          saved: rowToCombinedFinalGrade(row),
+        });
+    }
   }
   return results;
 }
@@ -288,7 +307,7 @@ export async function updateOrCreateCombinedFinalGrade(
     return {
       outcome: result.outcome === 'created' ? ('created' as const) : ('updated' as const),
       combinedFinalGrade: result.saved,
-      previousGrade: result.before?.grade ?? null,
+      previousGrade: result.previousGrade,
       bestFinalGrade: decision.bestFinalGrade,
       bestExamGrade: decision.bestExamGrade,
     };
@@ -329,14 +348,15 @@ export async function updateOrCreateCombinedFinalGrades(
   now: Date,
 ): Promise<CombinedFinalGradesResult> {
   return ctx.db.transaction(async (trx) => {
-    const rows = rawRows<{ user_id: number; course_id: number; username: string; fact: unknown }>(
+    const rows = rawRows<Record<string, unknown>>(
       await trx.raw(
-        `SELECT p.user_id, p.course_id, u.username,
-            json_build_object('bestFinal', (${bestFinalGradeSql('p.user_id', 'p.course_id')}),
-                              'bestExam', (${bestExamGradeSql('p.user_id', 'p.course_id')})) AS fact
+        `SELECT p.user_id, p.course_id, u.username, bf.id AS bf_id, bf.grade AS bf_grade, bf.course_run_id AS bf_run, bf.course_key AS bf_key,
+            be.id AS be_id, be.score AS be_score, be.percentage_grade AS be_percentage, be.exam_run_id AS be_run
           FROM (SELECT DISTINCT q.user_id, q.course_id FROM (${pairs.sql}) q) p JOIN auth_user u ON u.id = p.user_id
+          LEFT JOIN LATERAL (SELECT ${BEST_FINAL_COLUMNS} ${bestFinalGradeFrom('p.user_id', 'p.course_id')}) bf ON true
+          LEFT JOIN LATERAL (SELECT ${BEST_EXAM_COLUMNS} ${bestExamGradeFrom('p.user_id', 'p.course_id')}) be ON true
           ORDER BY p.course_id, p.user_id`,
-        [now, ...pairs.bindings] as Knex.RawBinding[],
+        [...pairs.bindings, now] as Knex.RawBinding[],
       ),
     );
     const result: CombinedFinalGradesResult = { created: 0, updated: 0, unchanged: 0, skipped: 0, changes: [], byCourse: new Map() };
@@ -348,19 +368,35 @@ export async function updateOrCreateCombinedFinalGrades(
     };
     const writes: CombinedWrite[] = [];
     for (const row of rows) {
-      const decision = decide(typeof row.fact === 'string' ? JSON.parse(row.fact) : row.fact);
+      const userId = row.user_id as number;
+      const courseId = row.course_id as number;
+      const decision = decide({
+        bestFinal:
+          row.bf_id === null
+            ? null
+            : { id: row.bf_id as number, grade: Number(row.bf_grade), courseRunId: row.bf_run as number, courseKey: row.bf_key as string },
+        bestExam:
+          row.be_id === null
+            ? null
+            : {
+                id: row.be_id as number,
+                score: Number(row.be_score),
+                percentageGrade: Number(row.be_percentage),
+                examRunId: row.be_run as number,
+              },
+      });
       if (decision.outcome === 'skipped') {
-        count(row.course_id, 'skipped');
+        count(courseId, 'skipped');
         continue;
       }
       writes.push({
         subject: {
-          userId: row.user_id,
-          username: row.username,
+          userId,
+          username: row.username as string,
           courseKey: decision.courseKey,
           courseRunId: decision.bestFinalGrade.courseRunId,
         },
-        courseId: row.course_id,
+        courseId,
         grade: decision.grade,
         bestFinalGrade: decision.bestFinalGrade,
         bestExamGrade: decision.bestExamGrade,
@@ -374,7 +410,7 @@ export async function updateOrCreateCombinedFinalGrades(
           username: r.write.subject.username ?? '',
           courseId: r.write.courseId,
           outcome: r.outcome,
-          previousGrade: r.before?.grade ?? null,
+          previousGrade: r.previousGrade,
           grade: r.saved.grade,
         });
       }

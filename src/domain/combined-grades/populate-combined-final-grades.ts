@@ -30,14 +30,8 @@ interface CourseRow {
   has_exam: boolean;
 }
 
-/**
- * `courseId`: one course, which must qualify (the CLI's --course). `courseIds`: only these of the
- * qualifying courses (the projection, for the courses of its file).
- */
-export async function populateCombinedFinalGrades(
-  ctx: DomainContext,
-  options: { courseId?: number; courseIds?: readonly number[] } = {},
-): Promise<PopulateResult> {
+/** `courseId`: one course, which must qualify (the CLI's --course); else every course that does. */
+export async function populateCombinedFinalGrades(ctx: DomainContext, options: { courseId?: number } = {}): Promise<PopulateResult> {
   return ctx.db.transaction(async (trx) => {
     const now = nowOf(ctx);
     await lockWorkflow(trx, 'combined-grades');
@@ -71,8 +65,7 @@ export async function populateCombinedFinalGrades(
           'leave out --course to populate every course that qualifies',
         );
     }
-    const only = options.courseIds ? new Set(options.courseIds) : null;
-    const eligible = courses.filter((c) => c.live && c.frozen && c.has_exam && (!only || only.has(c.id)));
+    const eligible = courses.filter((c) => c.live && c.frozen && c.has_exam);
     const result: PopulateResult = { created: 0, updated: 0, unchanged: 0, skipped: 0, courses: [], changes: [] };
     if (eligible.length === 0) return result;
     const released = releasedPassingExamGrades('g', 'e');

@@ -1,10 +1,10 @@
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
-import { writeAudits } from '../audit/audit-log.js';
+import { AUDIT_LOG_COLUMNS, CERTIFICATE_HASH_SQL, djangoTimeSql } from '../audit/django-json-sql.js';
 import { rawRows } from '../db.js';
 import { OpsError } from '../errors.js';
 import { courseHasExamSql, courseHasFrozenRunsSql, programFrozenForAllCoursesSql } from '../programs/frozen-courses.js';
-import { certificateHash, generateProgramCertificates } from '../programs/program-certificate.js';
+import { generateProgramCertificates } from '../programs/program-certificate.js';
 import { loadProgramRequirements } from '../programs/program-requirements.js';
 import { releasedPassingExamGrades } from './exam-grade-rules.js';
 import { lockWorkflow } from './workflow-lock.js';
@@ -61,9 +61,11 @@ export async function generateCertificates(ctx: DomainContext, options: { progra
     const programTitles = new Map(programs.map((p) => [p.id, p.title]));
 
     const released = releasedPassingExamGrades('g', 'e');
+    // The learners due a course certificate, the certificates and their audit rows, in one statement.
     const due = rawRows<NewCourseCertificate & { course: string }>(
       await trx.raw(
-        `SELECT DISTINCT f.user_id, r.course_id, c.program_id, u.username, COALESCE(c.course_number, c.title) AS course
+        `WITH due AS (
+          SELECT DISTINCT f.user_id, r.course_id, c.program_id, u.username, COALESCE(c.course_number, c.title) AS course
           FROM grades_finalgrade f
           JOIN courses_courserun r ON r.id = f.course_run_id
           JOIN courses_course c ON c.id = r.course_id
@@ -74,44 +76,24 @@ export async function generateCertificates(ctx: DomainContext, options: { progra
             AND f.status = 'complete' AND f.passed
             AND NOT EXISTS (SELECT 1 FROM grades_micromasterscoursecertificate cc WHERE cc.user_id = f.user_id AND cc.course_id = r.course_id)
             AND (NOT ${courseHasExamSql('c.id')}
-                 OR EXISTS (SELECT 1 FROM ${released.from} WHERE g.user_id = f.user_id AND g.course_id = r.course_id AND ${released.where}))
-          ORDER BY r.course_id, f.user_id`,
-        [...(options.programId === undefined ? [] : [options.programId]), now],
+                 OR EXISTS (SELECT 1 FROM ${released.from} WHERE g.user_id = f.user_id AND g.course_id = r.course_id AND ${released.where}))),
+        ins AS (
+          INSERT INTO grades_micromasterscoursecertificate (created_on, updated_on, hash, user_id, course_id)
+            SELECT ?, ?, ${CERTIFICATE_HASH_SQL}, d.user_id, d.course_id FROM due d ORDER BY d.course_id, d.user_id RETURNING *),
+        -- the new rows, labelled through primary keys (never one CTE joined to another)
+        created AS (
+          SELECT i.*, u.username, c.program_id, COALESCE(c.course_number, c.title) AS course
+          FROM ins i JOIN auth_user u ON u.id = i.user_id JOIN courses_course c ON c.id = i.course_id),
+        audited AS (
+          INSERT INTO gradeops_audit_log (${AUDIT_LOG_COLUMNS})
+            SELECT ?::text, 'course-certificate', NULL, NULL::integer, n.user_id, n.username, NULL::jsonb,
+              jsonb_build_object('created_on', ${djangoTimeSql('n.created_on')}, 'updated_on', ${djangoTimeSql('n.updated_on')}, 'hash', n.hash,
+                'user', n.user_id, 'course', n.course_id, 'id', n.id),
+              jsonb_build_object('courseId', n.course_id, 'programId', n.program_id)
+            FROM created n)
+        SELECT n.user_id, n.course_id, n.program_id, n.username, n.course FROM created n ORDER BY n.course_id, n.user_id`,
+        [...(options.programId === undefined ? [] : [options.programId]), now, now, now, ctx.operator],
       ),
-    );
-    const createdCourseCertificates =
-      due.length === 0
-        ? []
-        : rawRows<Record<string, unknown>>(
-            await trx.raw(
-              `INSERT INTO grades_micromasterscoursecertificate (created_on, updated_on, hash, user_id, course_id)
-                SELECT ?, ?, v.hash, v.user_id, v.course_id FROM jsonb_to_recordset(?::jsonb) AS v(hash text, user_id integer, course_id integer)
-                RETURNING *`,
-              [now, now, JSON.stringify(due.map((d) => ({ hash: certificateHash(), user_id: d.user_id, course_id: d.course_id })))],
-            ),
-          );
-    const dueByPair = new Map(due.map((d) => [`${d.user_id}:${d.course_id}`, d]));
-    await writeAudits(
-      trx,
-      createdCourseCertificates.map((r) => {
-        const d = dueByPair.get(`${r.user_id as number}:${r.course_id as number}`)!;
-        return {
-          operator: ctx.operator,
-          action: 'course-certificate' as const,
-          userId: d.user_id,
-          username: d.username,
-          before: null,
-          after: {
-            created_on: new Date(r.created_on as string).toISOString(),
-            updated_on: new Date(r.updated_on as string).toISOString(),
-            hash: r.hash,
-            user: r.user_id,
-            course: r.course_id,
-            id: r.id,
-          },
-          detail: { courseId: d.course_id, programId: d.program_id },
-        };
-      }),
     );
     const byCourse = new Map<number, { courseId: number; course: string; created: number }>();
     for (const d of due) {
@@ -141,7 +123,7 @@ export async function generateCertificates(ctx: DomainContext, options: { progra
     }
 
     const result: CertificatesResult = {
-      courseCertificates: { created: createdCourseCertificates.length, byCourse: [...byCourse.values()] },
+      courseCertificates: { created: due.length, byCourse: [...byCourse.values()] },
       programCertificates: { created: 0, byProgram: [] },
       programLetters: { created: 0, reactivated: 0 },
       programsNotFrozen: programs.filter((p) => p.live && !p.frozen).map((p) => ({ programId: p.id, program: p.title })),

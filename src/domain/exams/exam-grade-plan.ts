@@ -5,7 +5,6 @@ import { ExamFileError, type RowProblem } from './exam-file-error.js';
 import type { ExamGradeFileFormat, ParsedExamGradeFile } from './exam-grade-csv.js';
 import { fractionPassingScoreReason, isFractionPassingScore, MAX_EXAM_SCORE, MIN_EXAM_SCORE } from './exam-grade-rules.js';
 import { parseIsoInstant } from './iso-instant.js';
-import { rowToProctoredExamGrade, type ProctoredExamGrade } from './proctored-exam-grade.js';
 
 // Checks every row of an exam grade file against the database and says what each row would do.
 // Every bad row is reported with its line; one bad row means the file writes nothing (issue 9).
@@ -41,13 +40,23 @@ export interface ExamGradeRowPlan {
   authorization: { id: number; examTaken: boolean; examNoShow: boolean };
   /** null: a no-show (spec 2.12 step 5: the authorization is marked, no grade). */
   values: ExamGradeValues | null;
-  existing: ProctoredExamGrade | null;
+  /** The grade the upsert updates (null: it creates one). */
+  existingId: number | null;
+}
+
+/** What an adjustment needs of the grade it sets the score of. */
+export interface AdjustedGrade {
+  id: number;
+  userId: number;
+  courseId: number;
+  examRunId: number | null;
+  passingScore: number;
 }
 
 /** A row of the adjustment file, resolved. */
 export interface AdjustmentRowPlan {
   line: number;
-  grade: ProctoredExamGrade;
+  grade: AdjustedGrade;
   username: string;
   course: string;
   programId: number;
@@ -63,7 +72,6 @@ export interface ExamGradePlan {
   examRuns: PlannedExamRun[];
   courseIds: number[];
   programIds: number[];
-  warnings: string[];
 }
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -125,11 +133,13 @@ const adjustmentRow = z.object({
 
 class Problems {
   readonly list: RowProblem[] = [];
+  private readonly lines = new Set<number>();
   add(line: number, reason: string): void {
     this.list.push({ line, reason });
+    this.lines.add(line);
   }
   has(line: number): boolean {
-    return this.list.some((p) => p.line === line);
+    return this.lines.has(line);
   }
 }
 
@@ -309,17 +319,17 @@ async function planExamGrades(
     ).map((r) => [`${r.user_id}:${r.exam_run_id}`, r]),
   );
   // The grades the upsert would touch, locked until the import commits.
-  const existing = new Map<string, ProctoredExamGrade[]>();
-  for (const row of rawRows<Record<string, unknown>>(
+  const existing = new Map<string, Array<{ id: number; courseId: number }>>();
+  for (const row of rawRows<{ id: number; user_id: number; course_id: number; exam_run_id: number }>(
     await db.raw(
-      `SELECT g.* FROM grades_proctoredexamgrade g JOIN (SELECT DISTINCT * FROM jsonb_to_recordset(?::jsonb) AS v(user_id integer, exam_run_id integer)) v
+      `SELECT g.id, g.user_id, g.course_id, g.exam_run_id FROM grades_proctoredexamgrade g
+        JOIN (SELECT DISTINCT * FROM jsonb_to_recordset(?::jsonb) AS v(user_id integer, exam_run_id integer)) v
         ON g.user_id = v.user_id AND g.exam_run_id = v.exam_run_id ORDER BY g.id FOR UPDATE OF g`,
       [pairs],
     ),
   )) {
-    const grade = rowToProctoredExamGrade(row);
-    const key = `${grade.userId}:${grade.examRunId}`;
-    existing.set(key, [...(existing.get(key) ?? []), grade]);
+    const key = `${row.user_id}:${row.exam_run_id}`;
+    existing.set(key, [...(existing.get(key) ?? []), { id: row.id, courseId: row.course_id }]);
   }
 
   const examGrades: ExamGradeRowPlan[] = [];
@@ -356,21 +366,10 @@ async function planExamGrades(
             examDate: r.examDate,
           }
         : null,
-      existing: grades[0] ?? null,
+      existingId: grades[0]?.id ?? null,
     });
   }
 
-  const warnings: string[] = [];
-  const adjusted = await gradesWithAuditRows(
-    db,
-    examGrades.filter((g) => g.values && g.existing).map((g) => g.existing!.id),
-  );
-  if (adjusted.length > 0) {
-    // spec E21 / 5 item 10: a re-import resets the score, so a curve applied since is undone.
-    warnings.push(
-      `${adjusted.length} of the grades this file updates were adjusted since they were imported (proctored exam grade audit rows exist: ids ${adjusted.slice(0, 10).join(', ')}${adjusted.length > 10 ? ', …' : ''}); the file's scores replace those adjustments`,
-    );
-  }
   const examRuns = [...new Map(examGrades.map((g) => [g.examRun.id, g.examRun])).values()].sort((a, b) => a.id - b.id);
   return {
     format: 'exam-grades',
@@ -380,19 +379,7 @@ async function planExamGrades(
     examRuns,
     courseIds: [...new Set(examRuns.map((e) => e.courseId))].sort((a, b) => a - b),
     programIds: [...new Set(examRuns.map((e) => e.programId))].sort((a, b) => a - b),
-    warnings,
   };
-}
-
-async function gradesWithAuditRows(db: Db, ids: number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  return rawRows<{ id: number }>(
-    await db.raw(
-      `SELECT DISTINCT proctored_exam_grade_id AS id FROM grades_proctoredexamgradeaudit
-        WHERE proctored_exam_grade_id IN (SELECT value::integer FROM json_array_elements_text(?::json)) ORDER BY 1`,
-      [json(ids)],
-    ),
-  ).map((r) => r.id);
 }
 
 async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: string, problems: Problems): Promise<ExamGradePlan> {
@@ -411,7 +398,8 @@ async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: st
   const grades = new Map(
     rawRows<Record<string, unknown>>(
       await db.raw(
-        `SELECT g.*, u.username AS _username, COALESCE(c.course_number, c.title) AS _course, c.program_id AS _program_id,
+        `SELECT g.id, g.user_id, g.course_id, g.exam_run_id, g.passing_score, u.username AS _username,
+            COALESCE(c.course_number, c.title) AS _course, c.program_id AS _program_id,
             e.passing_score AS _run_passing_score, e.date_grades_available AS _run_grades_available
           FROM grades_proctoredexamgrade g JOIN auth_user u ON u.id = g.user_id JOIN courses_course c ON c.id = g.course_id
           LEFT JOIN exams_examrun e ON e.id = g.exam_run_id
@@ -429,7 +417,13 @@ async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: st
       problems.add(c.line, `unknown exam grade: no proctored exam grade has the id ${c.id}`);
       continue;
     }
-    const grade = rowToProctoredExamGrade(row);
+    const grade: AdjustedGrade = {
+      id: row.id as number,
+      userId: row.user_id as number,
+      courseId: row.course_id as number,
+      examRunId: (row.exam_run_id as number | null) ?? null,
+      passingScore: Number(row.passing_score),
+    };
     // spec 5b "exam passing scale": set_score compares the score with the grade's own passing_score.
     if (isFractionPassingScore(grade.passingScore)) {
       problems.add(
@@ -470,6 +464,5 @@ async function planAdjustments(db: Db, parsed: ParsedExamGradeFile, fileName: st
     examRuns: runs,
     courseIds: [...new Set(adjustments.map((a) => a.grade.courseId))].sort((a, b) => a - b),
     programIds: [...new Set(adjustments.map((a) => a.programId))].sort((a, b) => a - b),
-    warnings: [],
   };
 }

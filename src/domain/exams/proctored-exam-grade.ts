@@ -1,67 +1,14 @@
-// spec 1.8: grades_proctoredexamgrade, mapped once.
+import { djangoTimeSql } from '../audit/django-json-sql.js';
 
-export interface ProctoredExamGrade {
-  id: number;
-  userId: number;
-  courseId: number;
-  examRunId: number | null;
-  examDate: Date;
-  passingScore: number;
-  score: number;
-  grade: string;
-  clientAuthorizationId: string | null;
-  rowData: unknown;
-  passed: boolean;
-  percentageGrade: number;
-  createdOn: Date;
-  updatedOn: Date;
+// spec 1.8: grades_proctoredexamgrade.
+
+/** spec 2.15: a grades_proctoredexamgrade row (table alias `g`) in the Django JSON form, as SQL. */
+export function proctoredExamGradeJsonSql(g: string): string {
+  return `jsonb_build_object('created_on', ${djangoTimeSql(`${g}.created_on`)}, 'updated_on', ${djangoTimeSql(`${g}.updated_on`)},
+    'user', ${g}.user_id, 'course', ${g}.course_id, 'exam_run', ${g}.exam_run_id, 'exam_date', ${djangoTimeSql(`${g}.exam_date`)},
+    'passing_score', ${g}.passing_score, 'score', ${g}.score, 'grade', ${g}.grade, 'client_authorization_id', ${g}.client_authorization_id,
+    'row_data', ${g}.row_data, 'passed', ${g}.passed, 'percentage_grade', ${g}.percentage_grade, 'id', ${g}.id)`;
 }
 
-export function rowToProctoredExamGrade(r: Record<string, unknown>): ProctoredExamGrade {
-  return {
-    id: r.id as number,
-    userId: r.user_id as number,
-    courseId: r.course_id as number,
-    examRunId: (r.exam_run_id as number | null) ?? null,
-    examDate: new Date(r.exam_date as string),
-    passingScore: Number(r.passing_score),
-    score: Number(r.score),
-    grade: r.grade as string,
-    clientAuthorizationId: (r.client_authorization_id as string | null) ?? null,
-    rowData: typeof r.row_data === 'string' ? JSON.parse(r.row_data) : r.row_data,
-    passed: Boolean(r.passed),
-    percentageGrade: Number(r.percentage_grade),
-    createdOn: new Date(r.created_on as string),
-    updatedOn: new Date(r.updated_on as string),
-  };
-}
-
-/** spec 2.15: the model's Django JSON form (FKs as ids, datetimes ISO-8601 with milliseconds and Z). */
-export function proctoredExamGradeForAudit(g: ProctoredExamGrade | null): Record<string, unknown> | null {
-  if (!g) return null;
-  return {
-    created_on: g.createdOn.toISOString(),
-    updated_on: g.updatedOn.toISOString(),
-    user: g.userId,
-    course: g.courseId,
-    exam_run: g.examRunId,
-    exam_date: g.examDate.toISOString(),
-    passing_score: g.passingScore,
-    score: g.score,
-    grade: g.grade,
-    client_authorization_id: g.clientAuthorizationId,
-    row_data: g.rowData,
-    passed: g.passed,
-    percentage_grade: g.percentageGrade,
-    id: g.id,
-  };
-}
-
-/** JSON with object keys sorted, so two row_data values compare equal whatever their key order (jsonb reorders keys). */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
+/** The stored values an import compares and writes (spec 2.12 step 6), in column order. */
+export const IMPORTED_GRADE_COLUMNS = ['exam_date', 'passing_score', 'score', 'grade', 'row_data', 'passed', 'percentage_grade'] as const;

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
-import { writeAudits } from '../audit/audit-log.js';
+import { AUDIT_LOG_COLUMNS, CERTIFICATE_HASH_SQL, djangoTimeSql } from '../audit/django-json-sql.js';
 import { rawRows } from '../db.js';
 import { passedCoursesOfLearners } from './passed-courses.js';
 import { generateProgramLetters, type ProgramLettersResult } from './program-letter.js';
@@ -28,23 +27,6 @@ export interface ProgramCertificatesResult {
 }
 
 const TABLE = 'grades_micromastersprogramcertificate';
-
-/** spec 1.10: 32 lowercase hex characters of a random UUID4. */
-export function certificateHash(): string {
-  return randomUUID().replace(/-/g, '');
-}
-
-/** spec 2.15's field names, as for every other audited MicroMasters row. */
-function programCertificateForAudit(r: Record<string, unknown>): Record<string, unknown> {
-  return {
-    created_on: new Date(r.created_on as string).toISOString(),
-    updated_on: new Date(r.updated_on as string).toISOString(),
-    hash: r.hash,
-    user: r.user_id,
-    program: r.program_id,
-    id: r.id,
-  };
-}
 
 /** generate_program_certificate for each learner of one program, in one transaction. */
 export async function generateProgramCertificates(
@@ -82,35 +64,43 @@ export async function generateProgramCertificates(
     result.notCompleted = others.length - completed.length;
     if (completed.length === 0) return result;
 
-    const rows = rawRows<Record<string, unknown>>(
+    // ON CONFLICT: certified by someone else meanwhile.
+    const rows = rawRows<{ id: number; user_id: number; hash: string }>(
       await trx.raw(
         `INSERT INTO ${TABLE} (created_on, updated_on, hash, user_id, program_id)
-          SELECT ?, ?, v.hash, v.user_id, ? FROM jsonb_to_recordset(?::jsonb) AS v(hash text, user_id integer)
-          ON CONFLICT (user_id, program_id) DO NOTHING RETURNING *`,
-        [now, now, requirements.programId, JSON.stringify(completed.map((l) => ({ hash: certificateHash(), user_id: l.userId })))],
+          SELECT ?, ?, ${CERTIFICATE_HASH_SQL}, v.user_id, ? FROM jsonb_to_recordset(?::jsonb) AS v(user_id integer) ORDER BY v.user_id
+          ON CONFLICT (user_id, program_id) DO NOTHING RETURNING id, user_id, hash`,
+        [now, now, requirements.programId, JSON.stringify(completed.map((l) => ({ user_id: l.userId })))],
       ),
     );
-    const byUser = new Map(completed.map((l) => [l.userId, l]));
-    result.alreadyCertified += completed.length - rows.length; // certified by someone else meanwhile
-    result.created = rows.map((r) => ({
-      id: r.id as number,
-      userId: r.user_id as number,
-      username: byUser.get(r.user_id as number)!.username,
-      programId: requirements.programId,
-      hash: r.hash as string,
-    }));
-    await writeAudits(
-      trx,
-      rows.map((r) => ({
-        operator: ctx.operator,
-        action: 'program-certificate' as const,
-        userId: r.user_id as number,
-        username: byUser.get(r.user_id as number)!.username,
-        before: null,
-        after: programCertificateForAudit(r),
-        detail: { programId: requirements.programId, passedCourseIds: [...(passed.get(r.user_id as number) ?? [])].sort((a, b) => a - b) },
-      })),
+    const byUserForAudit = new Map(completed.map((l) => [l.userId, l]));
+    await trx.raw(
+      `INSERT INTO gradeops_audit_log (${AUDIT_LOG_COLUMNS})
+        SELECT ?::text, 'program-certificate', NULL, NULL::integer, i.user_id, v.username, NULL::jsonb,
+          jsonb_build_object('created_on', ${djangoTimeSql('i.created_on')}, 'updated_on', ${djangoTimeSql('i.updated_on')}, 'hash', i.hash,
+            'user', i.user_id, 'program', i.program_id, 'id', i.id),
+          jsonb_build_object('programId', i.program_id, 'passedCourseIds', v.passed)
+        FROM jsonb_to_recordset(?::jsonb) AS v(id integer, username text, passed jsonb) JOIN ${TABLE} i ON i.id = v.id`,
+      [
+        ctx.operator,
+        JSON.stringify(
+          rows.map((r) => ({
+            id: r.id,
+            username: byUserForAudit.get(r.user_id)!.username,
+            passed: [...(passed.get(r.user_id) ?? [])].sort((a, b) => a - b),
+          })),
+        ),
+      ],
     );
+    const byUser = new Map(completed.map((l) => [l.userId, l]));
+    result.alreadyCertified += completed.length - rows.length;
+    result.created = rows.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      username: byUser.get(r.user_id)!.username,
+      programId: requirements.programId,
+      hash: r.hash,
+    }));
     result.letters = await generateProgramLetters(
       c,
       requirements,
