@@ -1,5 +1,8 @@
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,6 +14,7 @@ import { importExamGrades } from '../src/domain/exams/exam-grade-import.js';
 import { projectExamGradeFile, type ExamProjection } from '../src/domain/exams/exam-projection.js';
 import { redactUrl } from '../src/domain/secrets.js';
 import { startProbe } from './probe.js';
+import { replaceSection } from './results-file.js';
 
 // `gradeops exams project` on a 20,000-row CSV (issue 9 target: under 2 s on PostgreSQL). The world:
 // one live financial-aid program of five exam courses (three core, an electives set of two needing
@@ -19,8 +23,9 @@ import { startProbe } from './probe.js';
 // program, each authorized for the current exam run of two courses after passing them, half of them
 // already graded there, some holding older course certificates. The file: one row per authorization
 // (5 % no-shows). Then a 20,000-row adjustment (curve) of those grades, after importing the file.
-// Runs on its own (`npx tsx bench/exam-projection.ts`, PostgreSQL when DATABASE_URL is set: a
-// scratch database created and dropped) and as the `projection` phase of `npm run bench`.
+// Runs on its own (`npx tsx bench/exam-projection.ts [--learners N] [--repeats N] [--no-write]`;
+// PostgreSQL when DATABASE_URL is set: a scratch database created and dropped; it writes only its
+// own section of bench/RESULTS.md) and as the `projection` phase of `npm run bench`.
 
 export interface ProjectionTiming {
   file: 'exam-grade import file' | 'adjustment file';
@@ -61,11 +66,20 @@ async function buildWorld(db: Knex, learners: number, now: Date): Promise<{ prog
   const courseIds: number[] = [];
   for (let k = 0; k < 5; k++) {
     const [{ id }] = await db('courses_course')
-      .insert({ program_id: programId, position_in_program: k, edx_key: null, title: `Bench course ${k}`, course_number: `${tag}.${k}x`, should_display_progress: true })
+      .insert({
+        program_id: programId,
+        position_in_program: k,
+        edx_key: null,
+        title: `Bench course ${k}`,
+        course_number: `${tag}.${k}x`,
+        should_display_progress: true,
+      })
       .returning('id');
     courseIds.push(id as number);
   }
-  const [{ id: setId }] = await db('courses_electivesset').insert({ program_id: programId, required_number: 1, title: 'Bench electives' }).returning('id');
+  const [{ id: setId }] = await db('courses_electivesset')
+    .insert({ program_id: programId, required_number: 1, title: 'Bench electives' })
+    .returning('id');
   for (const courseId of courseIds.slice(3)) await db('courses_electivecourse').insert({ course_id: courseId, electives_set_id: setId });
   for (const [k, courseId] of courseIds.entries()) {
     for (const [phase, start] of [
@@ -120,10 +134,10 @@ async function buildWorld(db: Knex, learners: number, now: Date): Promise<{ prog
       SELECT u.id, 'mitxonline', ? || '.' || substr(u.username, length(?) + 2), '{}', ?, ? FROM auth_user u WHERE u.username LIKE ? || '-%'`,
     [tag, tag, at, at, tag],
   );
-  await sql(`INSERT INTO dashboard_programenrollment (user_id, program_id, share_hash) SELECT id, ?, NULL FROM auth_user WHERE username LIKE ? || '-%'`, [
-    programId,
-    tag,
-  ]);
+  await sql(
+    `INSERT INTO dashboard_programenrollment (user_id, program_id, share_hash) SELECT id, ?, NULL FROM auth_user WHERE username LIKE ? || '-%'`,
+    [programId, tag],
+  );
   const learnerCourses = `SELECT u.id AS user_id, substr(u.username, length(?) + 2)::integer AS i, c.k FROM auth_user u
       CROSS JOIN LATERAL (VALUES (0), (1)) AS d(j)
       CROSS JOIN LATERAL (SELECT ((substr(u.username, length(?) + 2)::integer + d.j) % 5) AS k) c
@@ -192,7 +206,12 @@ async function adjustmentFile(db: Knex, tag: string): Promise<string> {
   return `proctoredexam_id,score\n${rows.map((g) => `${g.id},${Math.min(100, g.score + 5)}`).join('\n')}\n`;
 }
 
-async function timeProjection(ctx: DomainContext, text: string, file: ProjectionTiming['file'], repeats: number): Promise<ProjectionTiming> {
+async function timeProjection(
+  ctx: DomainContext,
+  text: string,
+  file: ProjectionTiming['file'],
+  repeats: number,
+): Promise<ProjectionTiming> {
   const runsMs: number[] = [];
   let last: ExamProjection | null = null;
   let probe = startProbe(ctx.db as Knex, { recordSql: true });
@@ -228,7 +247,10 @@ async function timeProjection(ctx: DomainContext, text: string, file: Projection
 }
 
 /** The projection phase: builds its world in `db`, times both files, leaves the rows in place (a scratch database). */
-export async function projectionBench(db: Knex, options: { learners: number; repeats: number; log?: (m: string) => void }): Promise<ProjectionBenchResult> {
+export async function projectionBench(
+  db: Knex,
+  options: { learners: number; repeats: number; log?: (m: string) => void },
+): Promise<ProjectionBenchResult> {
   const log = options.log ?? (() => {});
   const now = new Date();
   const t0 = performance.now();
@@ -261,7 +283,9 @@ export function projectionMarkdown(r: ProjectionBenchResult, mode: string): stri
         t.slowest.map((s) => `| \`${s.sql.replace(/\|/g, '\\|')}\` | ${s.count} | ${s.ms.toFixed(0)} ms |`).join('\n'),
     )
     .join('\n\n');
-  const target = r.timings.map((t) => `${t.file}: ${t.medianMs < 2000 ? 'met' : 'missed'} (median ${(t.medianMs / 1000).toFixed(2)} s)`).join('; ');
+  const target = r.timings
+    .map((t) => `${t.file}: ${t.medianMs < 2000 ? 'met' : 'missed'} (median ${(t.medianMs / 1000).toFixed(2)} s)`)
+    .join('; ');
   return (
     `${r.learners} learners of one program, each authorized for the current exam run of two of its five courses (so ${r.learners * 2} rows), ` +
     `half already graded there; the projection parses and checks the file, imports it, releases the exam runs, populates combined grades and ` +
@@ -272,9 +296,14 @@ export function projectionMarkdown(r: ProjectionBenchResult, mode: string): stri
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { learners: { type: 'string' }, repeats: { type: 'string' } } });
+  const { values } = parseArgs({ options: { learners: { type: 'string' }, repeats: { type: 'string' }, 'no-write': { type: 'boolean' } } });
   const learners = Number(values.learners ?? 10_000);
   const repeats = Number(values.repeats ?? 3);
+  if (!Number.isSafeInteger(learners) || learners < 1 || !Number.isSafeInteger(repeats) || repeats < 1) {
+    process.stderr.write('usage: npx tsx bench/exam-projection.ts [--learners N] [--repeats N] [--no-write]\n');
+    process.exit(2);
+  }
+  const loadAtStart = os.loadavg();
   const url = process.env.DATABASE_URL;
   let db: Knex;
   let cleanup: () => Promise<void>;
@@ -300,7 +329,21 @@ async function main(): Promise<void> {
   try {
     await migrateLatest(db);
     const result = await projectionBench(db, { learners, repeats, log: (m) => process.stderr.write(`${m}\n`) });
-    process.stdout.write(`${projectionMarkdown(result, mode)}\n`);
+    const cpus = os.cpus();
+    const run =
+      `Run on its own: \`${url ? `DATABASE_URL=${redactUrl(url)} ` : ''}npx tsx bench/exam-projection.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`, ` +
+      `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ` +
+      `load average ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} at the start and ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')} at the end (other work on the machine skews the figures).`;
+    const markdown = `${run}\n\n${projectionMarkdown(result, mode)}`;
+    process.stdout.write(`${markdown}\n`);
+    if (!values['no-write']) {
+      const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
+      writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'projection', markdown));
+      process.stderr.write(`wrote the projection section of ${path.relative(process.cwd(), file)}\n`);
+    }
   } finally {
     await cleanup();
   }
@@ -315,5 +358,3 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
   );
 }
-export const __build = buildWorld;
-export const __importFile = examGradeFile;

@@ -22,6 +22,8 @@ import { startProbe, startRssSampler, type ProbeResult } from './probe.js';
 import { replStartup, replStartupMarkdown } from './repl-startup.js';
 import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type BenchRun } from './world.js';
 import { tuiStartupMarkdown, tuiStartupPhase } from './tui-startup.js';
+import { projectionBench, projectionMarkdown } from './exam-projection.js';
+import { replaceSection } from './results-file.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
 // and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when DATABASE_URL
@@ -30,11 +32,11 @@ import { tuiStartupMarkdown, tuiStartupPhase } from './tui-startup.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'RESULTS.md');
-const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui'] as const;
+const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui', 'projection'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only freeze,memory,status,repl,tui  phases to run (default: all five)
+  --only freeze,memory,status,repl,tui,projection  phases to run (default: all six)
   --learners N                  learners frozen at concurrency ≥ 2 (default 5000)
   --learners-c1 N               learners frozen at concurrency 1 (default 500)
   --concurrency 1,8,32          concurrencies of the throughput phase
@@ -46,6 +48,8 @@ const USAGE = `usage: npm run bench -- [options]
   --status-enrollments N        enrollments of the freeze-status run (default 100000)
   --status-calls N              timed getFreezeStatus calls after 5 warm-up calls (default 30)
   --repl-starts N                gradeops repl starts measured, after one uncounted (default 5)
+  --projection-learners N        learners of the exam projection phase, two CSV rows each (default 10000: a 20,000-row file)
+  --projection-repeats N         timed projections per file (default 3)
   --pool N                      PostgreSQL connection pool size (default 16, the app's)
   --tui-launches N              timed launches of the console per mode (default 5)
   --no-write                    do not update bench/RESULTS.md
@@ -64,6 +68,8 @@ const { values: flags } = parseArgs({
     'memory-concurrency': { type: 'string' },
     'status-enrollments': { type: 'string' },
     'status-calls': { type: 'string' },
+    'projection-learners': { type: 'string' },
+    'projection-repeats': { type: 'string' },
     pool: { type: 'string' },
     'repl-starts': { type: 'string' },
     'tui-launches': { type: 'string' },
@@ -737,16 +743,6 @@ function statusMarkdown(r: StatusResult): string {
   return `${counts}\n\n${main}\n\n${verdict}\n\n${parts.join('\n\n')}\n`;
 }
 
-function replaceSection(doc: string, name: string, body: string): string {
-  const begin = `<!-- bench:${name} -->`;
-  const end = `<!-- /bench:${name} -->`;
-  const block = `${begin}\n${body.trimEnd()}\n${end}`;
-  const i = doc.indexOf(begin);
-  const j = doc.indexOf(end);
-  if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length);
-  return `${doc.trimEnd()}\n\n${block}\n`;
-}
-
 const TEMPLATE = `# gradeops benchmarks
 
 \`npm run bench\` writes the figures between the markers below; text outside them is kept.
@@ -778,6 +774,11 @@ const TEMPLATE = `# gradeops benchmarks
 
 <!-- bench:tui -->
 <!-- /bench:tui -->
+
+## (f) Exam grade projection
+
+<!-- bench:projection -->
+<!-- /bench:projection -->
 `;
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +818,7 @@ async function main(): Promise<void> {
     memoryOptions.learners = [5000, 20_000];
   }
   const statusOptions = { enrollments: intFlag('status-enrollments', 100_000), calls: intFlag('status-calls', 30) };
+  const projectionOptions = { learners: intFlag('projection-learners', 10_000), repeats: intFlag('projection-repeats', 3) };
 
   const started = performance.now();
   const loadAtStart = os.loadavg();
@@ -865,6 +867,13 @@ async function main(): Promise<void> {
       const rows = await tuiStartupPhase({ launches: intFlag('tui-launches', 5) });
       sections.push(['tui', tuiStartupMarkdown(rows)]);
       out.push('(e) console start-up', tuiStartupMarkdown(rows));
+    }
+    // Last: its world stays in the scratch database.
+    if (want('projection')) {
+      const result = await projectionBench(services.db, { ...projectionOptions, log });
+      const markdown = projectionMarkdown(result, services.describe);
+      sections.push(['projection', markdown]);
+      out.push('(f) exam projection', markdown);
     }
   } finally {
     await services.close();

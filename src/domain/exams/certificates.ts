@@ -64,19 +64,22 @@ export async function generateCertificates(ctx: DomainContext, options: { progra
     // The learners due a course certificate, the certificates and their audit rows, in one statement.
     const due = rawRows<NewCourseCertificate & { course: string }>(
       await trx.raw(
-        `WITH due AS (
-          SELECT DISTINCT f.user_id, r.course_id, c.program_id, u.username, COALESCE(c.course_number, c.title) AS course
+        `WITH courses AS (
+          SELECT c.id, c.program_id, COALESCE(c.course_number, c.title) AS course, ${courseHasExamSql('c.id')} AS has_exam
+          FROM courses_course c JOIN courses_program p ON p.id = c.program_id
+          WHERE p.live AND p.financial_aid_availability ${options.programId === undefined ? '' : 'AND p.id = ?'} AND ${courseHasFrozenRunsSql('c.id')}),
+        passed_exams AS (
+          SELECT DISTINCT g.user_id, g.course_id FROM ${released.from} WHERE g.course_id IN (SELECT id FROM courses) AND ${released.where}),
+        due AS (
+          SELECT DISTINCT f.user_id, r.course_id, c.program_id, u.username, c.course
           FROM grades_finalgrade f
           JOIN courses_courserun r ON r.id = f.course_run_id
-          JOIN courses_course c ON c.id = r.course_id
-          JOIN courses_program p ON p.id = c.program_id
+          JOIN courses c ON c.id = r.course_id
           JOIN auth_user u ON u.id = f.user_id
-          WHERE p.live AND p.financial_aid_availability ${options.programId === undefined ? '' : 'AND p.id = ?'}
-            AND ${courseHasFrozenRunsSql('c.id')}
-            AND f.status = 'complete' AND f.passed
+          LEFT JOIN passed_exams x ON x.user_id = f.user_id AND x.course_id = r.course_id
+          WHERE f.status = 'complete' AND f.passed
             AND NOT EXISTS (SELECT 1 FROM grades_micromasterscoursecertificate cc WHERE cc.user_id = f.user_id AND cc.course_id = r.course_id)
-            AND (NOT ${courseHasExamSql('c.id')}
-                 OR EXISTS (SELECT 1 FROM ${released.from} WHERE g.user_id = f.user_id AND g.course_id = r.course_id AND ${released.where}))),
+            AND (NOT c.has_exam OR x.user_id IS NOT NULL)),
         ins AS (
           INSERT INTO grades_micromasterscoursecertificate (created_on, updated_on, hash, user_id, course_id)
             SELECT ?, ?, ${CERTIFICATE_HASH_SQL}, d.user_id, d.course_id FROM due d ORDER BY d.course_id, d.user_id RETURNING *),

@@ -273,6 +273,7 @@ async function planExamGrades(
     examRun: PlannedExamRun;
   }
   const resolved: Resolved[] = [];
+  const examRunOfCourse = new Map<number, PlannedExamRun>();
   for (const c of checked) {
     const learner = learners.get(c.uid);
     const course = courses.get(c.courseId);
@@ -288,14 +289,18 @@ async function planExamGrades(
     else if (course.exam_run_id === null)
       problems.add(c.line, `course ${course.course} (id ${course.id}) has no exam run whose scheduling has started`);
     if (!learner || !course || course.exam_run_id === null) continue;
-    const examRun: PlannedExamRun = {
-      id: course.exam_run_id,
-      courseId: course.id,
-      course: course.course,
-      programId: course.program_id,
-      passingScore: Number(course.passing_score),
-      dateGradesAvailable: new Date(course.date_grades_available!),
-    };
+    let examRun = examRunOfCourse.get(course.id);
+    if (!examRun) {
+      examRun = {
+        id: course.exam_run_id,
+        courseId: course.id,
+        course: course.course,
+        programId: course.program_id,
+        passingScore: Number(course.passing_score),
+        dateGradesAvailable: new Date(course.date_grades_available!),
+      };
+      examRunOfCourse.set(course.id, examRun);
+    }
     if (problems.has(c.line)) continue;
     // spec 5b "exam passing scale": the grade would copy a 0–1 passing score next to a 0–100 score.
     if (c.scored && isFractionPassingScore(examRun.passingScore)) {
