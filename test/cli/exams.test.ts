@@ -51,9 +51,9 @@ async function ok(args: string[]): Promise<Record<string, unknown>> {
   return r.body;
 }
 
-const judyGrades = () =>
+const maraGrades = () =>
   withDb(async (db) =>
-    db('grades_proctoredexamgrade as g').join('auth_user as u', 'u.id', 'g.user_id').where('u.username', 'judy').select('g.*'),
+    db('grades_proctoredexamgrade as g').join('auth_user as u', 'u.id', 'g.user_id').where('u.username', 'mara').select('g.*'),
   );
 
 describe('gradeops exams, combined-grades, certificates on the demo world', () => {
@@ -76,7 +76,7 @@ describe('gradeops exams, combined-grades, certificates on the demo world', () =
     const projected = await runCli(['exams', 'project', fixture('demo-exam-grades-one-bad-row.csv')], env);
     expect(projected.code).toBe(1);
     expect(projected.stderr).toContain('line 3: grade must be pass or fail');
-    expect(await judyGrades()).toEqual([]);
+    expect(await maraGrades()).toEqual([]);
   }, 120_000);
 
   it('gives usage errors exit 2 and unknown ids a one-line refusal with exit 1', async () => {
@@ -100,8 +100,8 @@ describe('gradeops exams, combined-grades, certificates on the demo world', () =
     const projection = await ok(['exams', 'project', fixture('demo-exam-grades.csv')]);
     expect(Object.keys(projection).sort()).toEqual(['after', 'before', 'changed']);
     expect(projection.before).toEqual(before.counts);
-    expect(projection.changed).toEqual(expect.arrayContaining([{ username: 'judy', course: '14.73x', before: false, after: true }]));
-    expect(await judyGrades()).toEqual([]); // the projection wrote nothing
+    expect(projection.changed).toEqual(expect.arrayContaining([{ username: 'mara', course: '14.73x', before: false, after: true }]));
+    expect(await maraGrades()).toEqual([]); // the projection wrote nothing
 
     const imported = await ok(['exams', 'import', fixture('demo-exam-grades.csv')]);
     expect(imported).toMatchObject({ created: 1, modified: 1, unchanged: 0, noShows: { marked: 1, unchanged: 0 } });
