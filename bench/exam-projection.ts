@@ -288,7 +288,7 @@ export function projectionMarkdown(r: ProjectionBenchResult, mode: string): stri
     .join('; ');
   return (
     `${r.learners} learners of one program, each authorized for the current exam run of two of its five courses (so ${r.learners * 2} rows), ` +
-    `half already graded there; the projection parses and checks the file, imports it, releases the exam runs, populates combined grades and ` +
+    `half already graded there; the projection parses and checks the file, imports it, releases the exam runs and ` +
     `generates certificates in a transaction that rolls back. Mode: ${mode}. World written in ${(r.setupMs / 1000).toFixed(1)} s.\n\n` +
     `| file | rows | runs | median | statements | grades created / modified / unchanged | changed outcomes |\n|---|---:|---|---:|---:|---|---:|\n${rows}\n\n` +
     `**Target: under 2 s on PostgreSQL. ${target}.**\n\n${slow}\n`

@@ -74,7 +74,7 @@ export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
 }
 
 const AUDIT_RECORD_TYPES =
-  'operator text, action text, course_key text, course_run_id integer, user_id integer, username text, data_before jsonb, data_after jsonb, detail jsonb';
+  'operator text, action text, course_key text, course_run_id integer, user_id integer, username text, data_before jsonb, data_after jsonb, detail jsonb, side_effects_due_id bigint';
 
 /**
  * Many audit rows in one statement: the rows travel as one json parameter (no bind-parameter
@@ -92,8 +92,9 @@ export async function writeAudits(db: Db, entries: readonly AuditEntry[]): Promi
     data_before: e.before ?? null,
     data_after: e.after ?? null,
     detail: e.detail ?? null,
+    side_effects_due_id: e.sideEffectsDueId ?? null,
   }));
-  const columns = 'operator, action, course_key, course_run_id, user_id, username, data_before, data_after, detail';
+  const columns = 'operator, action, course_key, course_run_id, user_id, username, data_before, data_after, detail, side_effects_due_id';
   await db.raw(
     `INSERT INTO gradeops_audit_log (${columns}) SELECT ${columns} FROM jsonb_to_recordset(?::jsonb) AS v(${AUDIT_RECORD_TYPES})`,
     [JSON.stringify(rows)],

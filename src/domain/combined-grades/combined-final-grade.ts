@@ -188,9 +188,11 @@ async function writeCombinedFinalGrades(
       username: w.subject.username,
       course_key: w.subject.courseKey,
       course_run_id: w.subject.courseRunId,
+      side_effects_due_id: w.subject.sideEffectsDueId ?? null,
       detail: { courseId: w.courseId, bestFinalGrade: w.bestFinalGrade, bestExamGrade: w.bestExamGrade },
     });
-    const WRITE = `existing_id integer, ${PAIR_TYPES}, grade double precision, username text, course_key text, course_run_id integer, detail jsonb`;
+    const WRITE = `existing_id integer, ${PAIR_TYPES}, grade double precision, username text, course_key text, course_run_id integer,
+      side_effects_due_id bigint, detail jsonb`;
     // Both audit rows from the RETURNING of the write: the file's rows join tables by primary key
     // only (a self-join gives the row before the update), never one CTE to another.
     const audits = (source: string) => `
@@ -198,9 +200,13 @@ async function writeCombinedFinalGrades(
           INSERT INTO grades_combinedfinalgradeaudit (created_on, updated_on, acting_user_id, combined_final_grade_id, data_before, data_after)
             SELECT ?, ?, NULL, w.id, w.before, w.after FROM ${source} w),
         audited AS (
-          INSERT INTO gradeops_audit_log (${AUDIT_LOG_COLUMNS})
-            SELECT ?::text, 'combined-final-grade', w.course_key, w.course_run_id, w.user_id, w.username, w.before, w.after, w.detail FROM ${source} w)`;
-    const returned = `c.id, c.user_id, c.course_id, c.grade, c.created_on, c.updated_on, v.username, v.course_key, v.course_run_id, v.detail`;
+          INSERT INTO gradeops_audit_log (${AUDIT_LOG_COLUMNS}, side_effects_due_id)
+            SELECT ?::text, 'combined-final-grade', w.course_key, w.course_run_id, w.user_id, w.username, w.before, w.after, w.detail,
+              w.side_effects_due_id
+            FROM ${source} w)`;
+    // The outbox row a FinalGrade side effect serves goes into its audit row, so it never runs twice.
+    const returned = `c.id, c.user_id, c.course_id, c.grade, c.created_on, c.updated_on, v.username, v.course_key, v.course_run_id,
+      v.side_effects_due_id, v.detail`;
     const rows: Array<Record<string, unknown>> = [];
     const updates = due.filter((d) => d.existingId !== null);
     if (updates.length > 0) {
