@@ -36,7 +36,6 @@ export type OpsErrorCode =
   | 'unknown-exam-run'
   | 'unknown-course'
   | 'unknown-program'
-  | 'exam-passing-scale'
   | 'internal';
 
 export class OpsError extends Error {

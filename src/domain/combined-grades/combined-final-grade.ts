@@ -277,7 +277,11 @@ export type CombinedFinalGradeProjection =
   | { outcome: 'skipped'; reason: 'no-passed-final-grade' | 'no-released-passing-exam-grade' };
 
 /** spec 2.11 on today's data, without writing: what `updateOrCreateCombinedFinalGrade` would store. */
-export async function projectCombinedFinalGrade(ctx: DomainContext, userId: number, courseId: number): Promise<CombinedFinalGradeProjection> {
+export async function projectCombinedFinalGrade(
+  ctx: DomainContext,
+  userId: number,
+  courseId: number,
+): Promise<CombinedFinalGradeProjection> {
   const { combined } = await readFacts(ctx.db, { combined: combinedFinalGradeFact(userId, courseId, nowOf(ctx)) });
   const decision = decide(combined);
   if (decision.outcome === 'skipped') return decision;
