@@ -1,0 +1,98 @@
+import type { Knex } from 'knex';
+
+// Issue 10 §3: freeze-status's counts at 100k enrollments in constant time, exact whoever writes.
+// gradeops keeps the last exact counts of a run (gradeops_freeze_counts) with the snapshot they were
+// counted in. MicroMasters (Django), the runbook's hand-written SQL and gradeops all write the three
+// tables the counts read, so a cache alone would go stale silently; these statement-level triggers
+// note, in gradeops_run_change, the runs and the transaction of every write that can move a count.
+// A cached count is used only when no noted transaction is missing from its snapshot (exact: the
+// note commits or rolls back with the write it notes), else the counts are taken again.
+//
+// The only objects this adds to MicroMasters tables are the triggers; `down` drops them with the
+// function and the two tables. Cost to Django's writes: one small insert per statement and run,
+// no row another transaction updates (so concurrent writers never wait on each other), and on an
+// UPDATE only rows whose user, run (or FinalGrade status) changed are noted.
+
+const WATCHED = ['dashboard_cachedenrollment', 'dashboard_cachedcurrentgrade', 'grades_finalgrade'] as const;
+
+const NOTE_FUNCTION = `CREATE FUNCTION gradeops_note_run_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- A MicroMasters write must never fail because gradeops' table was dropped by hand.
+  IF to_regclass('gradeops_run_change') IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO gradeops_run_change (course_run_id)
+      SELECT DISTINCT course_run_id FROM new_rows ON CONFLICT DO NOTHING;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO gradeops_run_change (course_run_id)
+      SELECT DISTINCT course_run_id FROM old_rows ON CONFLICT DO NOTHING;
+  ELSIF TG_OP = 'TRUNCATE' THEN
+    -- No rows to read: every run's counts are taken again (NULL: all runs).
+    INSERT INTO gradeops_run_change (course_run_id) VALUES (NULL);
+  ELSIF TG_TABLE_NAME = 'grades_finalgrade' THEN
+    -- A FinalGrade counts by (user, run, status): a grade or passed update moves nothing.
+    INSERT INTO gradeops_run_change (course_run_id)
+      SELECT DISTINCT moved.course_run_id FROM (
+        SELECT o.course_run_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
+         WHERE n.id IS NULL OR (n.user_id, n.course_run_id, n.status) IS DISTINCT FROM (o.user_id, o.course_run_id, o.status)
+        UNION ALL
+        SELECT n.course_run_id FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
+         WHERE o.id IS NULL OR (n.user_id, n.course_run_id, n.status) IS DISTINCT FROM (o.user_id, o.course_run_id, o.status)
+      ) moved ON CONFLICT DO NOTHING;
+  ELSE
+    -- A cached row counts by (user, run): a refresh of its data moves nothing.
+    INSERT INTO gradeops_run_change (course_run_id)
+      SELECT DISTINCT moved.course_run_id FROM (
+        SELECT o.course_run_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
+         WHERE n.id IS NULL OR (n.user_id, n.course_run_id) IS DISTINCT FROM (o.user_id, o.course_run_id)
+        UNION ALL
+        SELECT n.course_run_id FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
+         WHERE o.id IS NULL OR (n.user_id, n.course_run_id) IS DISTINCT FROM (o.user_id, o.course_run_id)
+      ) moved ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END
+$$`;
+
+function triggers(table: string): string[] {
+  // Transition tables allow one event per trigger, hence three (plus TRUNCATE, which has none).
+  const name = (op: string) => `gradeops_note_${op}_${table}`.slice(0, 63);
+  return [
+    `CREATE TRIGGER ${name('ins')} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS new_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
+    `CREATE TRIGGER ${name('upd')} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
+    `CREATE TRIGGER ${name('del')} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS old_rows
+       FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
+    `CREATE TRIGGER ${name('trunc')} AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
+  ];
+}
+
+function dropTriggers(table: string): string[] {
+  return ['ins', 'upd', 'del', 'trunc'].map((op) => `DROP TRIGGER IF EXISTS ${`gradeops_note_${op}_${table}`.slice(0, 63)} ON ${table}`);
+}
+
+export async function up(knex: Knex): Promise<void> {
+  // One row per (run, writing transaction) between two countings of the run; NULL run = every run.
+  await knex.raw(`CREATE TABLE gradeops_run_change (
+    course_run_id integer NULL,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id())`);
+  await knex.raw('CREATE UNIQUE INDEX gradeops_run_change_run_xid ON gradeops_run_change (course_run_id, xid)');
+  await knex.raw(`CREATE TABLE gradeops_freeze_counts (
+    course_run_id integer PRIMARY KEY,
+    need integer NOT NULL,
+    frozen integer NOT NULL,
+    final_grade_rows integer NOT NULL,
+    as_of pg_snapshot NOT NULL,
+    counted_on timestamptz NOT NULL DEFAULT now())`);
+  await knex.raw(NOTE_FUNCTION);
+  for (const table of WATCHED) for (const stmt of triggers(table)) await knex.raw(stmt);
+}
+
+export async function down(knex: Knex): Promise<void> {
+  for (const table of WATCHED) for (const stmt of dropTriggers(table)) await knex.raw(stmt);
+  await knex.raw('DROP FUNCTION IF EXISTS gradeops_note_run_change()');
+  await knex.raw('DROP TABLE IF EXISTS gradeops_freeze_counts');
+  await knex.raw('DROP TABLE IF EXISTS gradeops_run_change');
+}
