@@ -85,6 +85,9 @@ export async function up(knex: Knex): Promise<void> {
     frozen integer NOT NULL,
     final_grade_rows integer NOT NULL,
     as_of pg_snapshot NOT NULL,
+    -- Transaction ids are the server's own: a counting restored into another server (a dump) or
+    -- kept before a restart is not trusted.
+    server_started timestamptz NOT NULL,
     counted_on timestamptz NOT NULL DEFAULT now())`);
   await knex.raw(NOTE_FUNCTION);
   for (const table of WATCHED) for (const stmt of triggers(table)) await knex.raw(stmt);

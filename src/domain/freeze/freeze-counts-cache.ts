@@ -28,7 +28,7 @@ const COUNT_RULE = `WITH ${NEEDS_FREEZE_CTES}
 // from the snapshot of the counting. A transaction still running is invisible to this reader, and
 // so are its changes; once it commits, its note invalidates the counting.
 const KEPT = `SELECT k.need, k.frozen, k.final_grade_rows AS rows FROM gradeops_freeze_counts k
-   WHERE k.course_run_id = :run
+   WHERE k.course_run_id = :run AND k.server_started = pg_postmaster_start_time()
      AND NOT EXISTS (SELECT 1 FROM gradeops_run_change c
                       WHERE (c.course_run_id = :run OR c.course_run_id IS NULL)
                         AND NOT pg_visible_in_snapshot(c.xid, k.as_of))`;
@@ -38,11 +38,15 @@ const KEPT = `SELECT k.need, k.frozen, k.final_grade_rows AS rows FROM gradeops_
 const COUNT_AND_KEEP = `WITH ${NEEDS_FREEZE_CTES},
   counted AS (SELECT (SELECT count(*) FROM need) AS need, (SELECT count(*) FROM frozen) AS frozen,
                      (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = :run) AS rows),
-  kept AS (INSERT INTO gradeops_freeze_counts (course_run_id, need, frozen, final_grade_rows, as_of, counted_on)
-           SELECT :run, need, frozen, rows, pg_current_snapshot(), now() FROM counted
+  kept AS (INSERT INTO gradeops_freeze_counts (course_run_id, need, frozen, final_grade_rows, as_of, server_started, counted_on)
+           SELECT :run, need, frozen, rows, pg_current_snapshot(), pg_postmaster_start_time(), now() FROM counted
            ON CONFLICT (course_run_id) DO UPDATE SET need = excluded.need, frozen = excluded.frozen,
-             final_grade_rows = excluded.final_grade_rows, as_of = excluded.as_of, counted_on = excluded.counted_on),
-  spent AS (DELETE FROM gradeops_run_change WHERE course_run_id = :run AND pg_visible_in_snapshot(xid, pg_current_snapshot()))
+             final_grade_rows = excluded.final_grade_rows, as_of = excluded.as_of,
+             server_started = excluded.server_started, counted_on = excluded.counted_on),
+  -- A note this statement sees with an id past its snapshot's xmax was written by another server
+  -- (restored from a dump): it can never become visible, so it is spent too.
+  spent AS (DELETE FROM gradeops_run_change WHERE course_run_id = :run
+              AND (pg_visible_in_snapshot(xid, pg_current_snapshot()) OR xid >= pg_snapshot_xmax(pg_current_snapshot())))
   SELECT need, frozen, rows FROM counted`;
 
 /** Advisory lock class of the keeping (the second key is the run id). */
