@@ -84,6 +84,9 @@ export async function up(knex: Knex): Promise<void> {
     need integer NOT NULL,
     frozen integer NOT NULL,
     final_grade_rows integer NOT NULL,
+    -- Where the failed list's learners stood, from the same snapshot (flags: users-needing-freeze.ts).
+    listed_ids integer[] NOT NULL,
+    listed_flags integer[] NOT NULL,
     as_of pg_snapshot NOT NULL,
     -- Transaction ids are the server's own: a counting restored into another server (a dump) or
     -- kept before a restart is not trusted.

@@ -32,9 +32,9 @@ function generator(seed: number): () => number {
 interface Expected {
   eligible: number;
   frozen: number;
-  failed: number;
+  failed: number[];
   remaining: number;
-  dropped: number;
+  dropped: number[];
   finalGradeRows: number;
 }
 
@@ -49,21 +49,22 @@ async function definition(db: Knex, run: TestRun, listed: number[]): Promise<Exp
        listed AS (SELECT DISTINCT x AS user_id FROM unnest(:ids::int[]) AS x)
        SELECT (SELECT count(*) FROM (SELECT user_id FROM cached UNION SELECT user_id FROM complete) u) AS eligible,
               (SELECT count(*) FROM complete) AS frozen,
-              (SELECT count(*) FROM listed WHERE user_id IN (SELECT user_id FROM cached)
-                                             AND user_id NOT IN (SELECT user_id FROM complete)) AS failed,
-              (SELECT count(*) FROM listed WHERE user_id NOT IN (SELECT user_id FROM cached)
-                                             AND user_id NOT IN (SELECT user_id FROM complete)) AS dropped,
+              (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{}') FROM listed
+                WHERE user_id IN (SELECT user_id FROM cached) AND user_id NOT IN (SELECT user_id FROM complete)) AS failed,
+              (SELECT coalesce(array_agg(user_id ORDER BY user_id), '{}') FROM listed
+                WHERE user_id NOT IN (SELECT user_id FROM cached) AND user_id NOT IN (SELECT user_id FROM complete)) AS dropped,
               (SELECT count(*) FROM grades_finalgrade WHERE course_run_id = :run) AS final_grade_rows`,
       { run: run.id, ids: listed },
     ),
   );
   const n = (k: string) => Number(row[k]);
+  const ids = (k: string) => (row[k] as unknown[]).map(Number);
   return {
     eligible: n('eligible'),
     frozen: n('frozen'),
-    failed: n('failed'),
-    remaining: n('eligible') - n('frozen') - n('failed'),
-    dropped: n('dropped'),
+    failed: ids('failed'),
+    remaining: n('eligible') - n('frozen') - ids('failed').length,
+    dropped: ids('dropped'),
     finalGradeRows: n('final_grade_rows'),
   };
 }
@@ -72,9 +73,9 @@ function reported(s: FreezeStatus): Expected {
   return {
     eligible: s.eligible,
     frozen: s.frozen,
-    failed: s.failed.length,
+    failed: s.failed.map((f) => f.userId).sort((a, b) => a - b),
     remaining: s.remaining,
-    dropped: s.dropped.length,
+    dropped: s.dropped.map((d) => d.userId).sort((a, b) => a - b),
     finalGradeRows: s.finalGradeRows,
   };
 }
