@@ -9,9 +9,9 @@ import type { Knex } from 'knex';
 // note commits or rolls back with the write it notes), else the counts are taken again.
 //
 // The only objects this adds to MicroMasters tables are the triggers; `down` drops them with the
-// function and the two tables. Cost to Django's writes: one small insert per statement and run,
-// no row another transaction updates (so concurrent writers never wait on each other), and on an
-// UPDATE only rows whose user, run (or FinalGrade status) changed are noted.
+// functions and the two tables. Cost to Django's writes: one small insert per INSERT or DELETE
+// statement and run, nothing for an UPDATE that leaves user, run (and FinalGrade status) alone,
+// and no row another transaction updates (so concurrent writers never wait on each other).
 
 const WATCHED = ['dashboard_cachedenrollment', 'dashboard_cachedcurrentgrade', 'grades_finalgrade'] as const;
 
@@ -27,42 +27,45 @@ BEGIN
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO gradeops_run_change (course_run_id)
       SELECT DISTINCT course_run_id FROM old_rows ON CONFLICT DO NOTHING;
-  ELSIF TG_OP = 'TRUNCATE' THEN
-    -- No rows to read: every run's counts are taken again (NULL: all runs).
-    INSERT INTO gradeops_run_change (course_run_id) VALUES (NULL);
-  ELSIF TG_TABLE_NAME = 'grades_finalgrade' THEN
-    -- A FinalGrade counts by (user, run, status): a grade or passed update moves nothing.
-    INSERT INTO gradeops_run_change (course_run_id)
-      SELECT DISTINCT moved.course_run_id FROM (
-        SELECT o.course_run_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
-         WHERE n.id IS NULL OR (n.user_id, n.course_run_id, n.status) IS DISTINCT FROM (o.user_id, o.course_run_id, o.status)
-        UNION ALL
-        SELECT n.course_run_id FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
-         WHERE o.id IS NULL OR (n.user_id, n.course_run_id, n.status) IS DISTINCT FROM (o.user_id, o.course_run_id, o.status)
-      ) moved ON CONFLICT DO NOTHING;
   ELSE
-    -- A cached row counts by (user, run): a refresh of its data moves nothing.
-    INSERT INTO gradeops_run_change (course_run_id)
-      SELECT DISTINCT moved.course_run_id FROM (
-        SELECT o.course_run_id FROM old_rows o LEFT JOIN new_rows n ON n.id = o.id
-         WHERE n.id IS NULL OR (n.user_id, n.course_run_id) IS DISTINCT FROM (o.user_id, o.course_run_id)
-        UNION ALL
-        SELECT n.course_run_id FROM new_rows n LEFT JOIN old_rows o ON o.id = n.id
-         WHERE o.id IS NULL OR (n.user_id, n.course_run_id) IS DISTINCT FROM (o.user_id, o.course_run_id)
-      ) moved ON CONFLICT DO NOTHING;
+    -- TRUNCATE: no rows to read, every run's counts are taken again (NULL: all runs).
+    INSERT INTO gradeops_run_change (course_run_id) VALUES (NULL);
   END IF;
   RETURN NULL;
 END
 $$`;
 
+// An UPDATE moves a count only when it changes a row's user or run (or a FinalGrade's status): a
+// row trigger whose WHEN is checked by the server without calling any function, so the common
+// update (a cache refresh rewriting data, a grade edited) costs nothing; a statement trigger with
+// transition tables cost every UPDATE statement about as much as the update itself.
+const MOVE_FUNCTION = `CREATE FUNCTION gradeops_note_run_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF to_regclass('gradeops_run_change') IS NULL THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO gradeops_run_change (course_run_id) VALUES (OLD.course_run_id) ON CONFLICT DO NOTHING;
+  IF NEW.course_run_id IS DISTINCT FROM OLD.course_run_id THEN
+    INSERT INTO gradeops_run_change (course_run_id) VALUES (NEW.course_run_id) ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END
+$$`;
+
+/** The columns whose change moves a count: who, which run, and for a FinalGrade its status. */
+function movedWhen(table: string): string {
+  const columns = table === 'grades_finalgrade' ? ['user_id', 'course_run_id', 'status'] : ['user_id', 'course_run_id'];
+  return `(${columns.map((c) => `OLD.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `NEW.${c}`).join(', ')})`;
+}
+
 function triggers(table: string): string[] {
-  // Transition tables allow one event per trigger, hence three (plus TRUNCATE, which has none).
+  // Transition tables allow one event per trigger, hence one trigger per event.
   const name = (op: string) => `gradeops_note_${op}_${table}`.slice(0, 63);
   return [
     `CREATE TRIGGER ${name('ins')} AFTER INSERT ON ${table} REFERENCING NEW TABLE AS new_rows
        FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
-    `CREATE TRIGGER ${name('upd')} AFTER UPDATE ON ${table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-       FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
+    `CREATE TRIGGER ${name('upd')} AFTER UPDATE ON ${table} FOR EACH ROW WHEN (${movedWhen(table)})
+       EXECUTE FUNCTION gradeops_note_run_move()`,
     `CREATE TRIGGER ${name('del')} AFTER DELETE ON ${table} REFERENCING OLD TABLE AS old_rows
        FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
     `CREATE TRIGGER ${name('trunc')} AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION gradeops_note_run_change()`,
@@ -93,12 +96,14 @@ export async function up(knex: Knex): Promise<void> {
     server_started timestamptz NOT NULL,
     counted_on timestamptz NOT NULL DEFAULT now())`);
   await knex.raw(NOTE_FUNCTION);
+  await knex.raw(MOVE_FUNCTION);
   for (const table of WATCHED) for (const stmt of triggers(table)) await knex.raw(stmt);
 }
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of WATCHED) for (const stmt of dropTriggers(table)) await knex.raw(stmt);
   await knex.raw('DROP FUNCTION IF EXISTS gradeops_note_run_change()');
+  await knex.raw('DROP FUNCTION IF EXISTS gradeops_note_run_move()');
   await knex.raw('DROP TABLE IF EXISTS gradeops_freeze_counts');
   await knex.raw('DROP TABLE IF EXISTS gradeops_run_change');
 }
