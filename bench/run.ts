@@ -24,6 +24,7 @@ import { addFreezeProgress, countFinalGrades, createBenchRun, resetRun, type Ben
 import { tuiStartupMarkdown, tuiStartupPhase } from './tui-startup.js';
 import { projectionBench, projectionMarkdown } from './exam-projection.js';
 import { replaceSection } from './results-file.js';
+import { timeStatusProcess } from './status-process.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
 // and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when DATABASE_URL
@@ -453,6 +454,10 @@ async function memoryPhase(
 
 interface StatusTiming {
   label: string;
+  /** The first call after the state change: counted again (the rows moved, or the kept counting was dropped) and kept. */
+  firstMs: number;
+  /** Cold `gradeops freeze-status --json` processes (PostgreSQL only), spawn to exit. */
+  processMs: number[];
   medianMs: number;
   p95Ms: number;
   minMs: number;
@@ -511,16 +516,19 @@ async function statusPhase(services: Services, options: { enrollments: number; c
     timeoutMs: 1000,
     retries: 0,
   });
-  let last = await getFreezeStatus(ctx, run.key);
-
+  // The first timed call is the first status read after the writes (nothing has counted them yet).
+  const seen: { last: Awaited<ReturnType<typeof getFreezeStatus>> | null } = { last: null };
   const time = async (label: string): Promise<StatusTiming> => {
-    for (let k = 0; k < 5; k++) last = await getFreezeStatus(ctx, run.key);
+    const t = performance.now();
+    seen.last = await getFreezeStatus(ctx, run.key);
+    const firstMs = performance.now() - t;
+    for (let k = 0; k < 5; k++) seen.last = await getFreezeStatus(ctx, run.key);
     const times: number[] = [];
     const perQuery = new Map<string, number[]>();
     for (let k = 0; k < options.calls; k++) {
       const probe = startProbe(db, { recordSql: true });
       const t0 = performance.now();
-      last = await getFreezeStatus(ctx, run.key);
+      seen.last = await getFreezeStatus(ctx, run.key);
       times.push(performance.now() - t0);
       const result = probe.stop();
       for (const [sql, { ms }] of result.bySql) perQuery.set(sql, [...(perQuery.get(sql) ?? []), ms]);
@@ -532,8 +540,14 @@ async function statusPhase(services: Services, options: { enrollments: number; c
         return { sql, perCall: list.length / options.calls, medianMs: percentile(q, 50) };
       })
       .sort((a, b) => b.medianMs - a.medianMs);
+    const processMs =
+      services.scratchUrl && process.env.REDIS_URL
+        ? (await timeStatusProcess(run.key, { databaseUrl: services.scratchUrl, redisUrl: process.env.REDIS_URL }, 5)).runsMs
+        : [];
     const timing = {
       label,
+      firstMs,
+      processMs,
       medianMs: percentile(sorted, 50),
       p95Ms: percentile(sorted, 95),
       minMs: sorted[0],
@@ -541,17 +555,26 @@ async function statusPhase(services: Services, options: { enrollments: number; c
       queries,
       plan: await explainCounting(ctx, run.key),
     };
-    log(`status: ${label}: median ${timing.medianMs.toFixed(1)} ms, p95 ${timing.p95Ms.toFixed(1)} ms`);
+    log(
+      `status: ${label}: first call ${firstMs.toFixed(1)} ms, then median ${timing.medianMs.toFixed(1)} ms, p95 ${timing.p95Ms.toFixed(1)} ms; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')}`,
+    );
     return timing;
   };
 
   try {
     // Right after the rows were written (ANALYZE only): no page is all-visible yet, as after a
-    // freeze or cache refresh has just rewritten the run's cached rows.
-    const fresh = await time('after the bulk write, ANALYZE only (visibility map not set)');
-    // Once (auto)vacuum has been through, index-only scans skip the heap.
+    // freeze or cache refresh has just rewritten the run's cached rows. The writes moved the
+    // counts, so the first call counts again (a freeze's own summary does it at the job's end).
+    const fresh = await time('right after the bulk write, ANALYZE only (visibility map not set)');
+    // Once (auto)vacuum has been through, index-only scans skip the heap. The kept counting is
+    // dropped so the first call shows what counting again costs in this state too.
     for (const t of STATUS_TABLES) await db.raw(`VACUUM ANALYZE ${t}`);
-    const vacuumed = await time('after VACUUM ANALYZE (autovacuum has caught up)');
+    await db('gradeops_freeze_counts').where('course_run_id', run.id).del();
+    const vacuumed = await time('later: after VACUUM ANALYZE (autovacuum has caught up)');
+    const last = seen.last!;
     return {
       enrollments: options.enrollments,
       background,
@@ -572,7 +595,7 @@ async function statusPhase(services: Services, options: { enrollments: number; c
 async function explainCounting(ctx: DomainContext, courseKey: string): Promise<string[]> {
   let captured: { sql: string; bindings: unknown[] } | null = null;
   const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
-    if (!captured && /WITH frozen AS MATERIALIZED/i.test(q.sql)) captured = { sql: q.sql, bindings: q.bindings ?? [] };
+    if (!captured && /FROM gradeops_freeze_counts k/i.test(q.sql)) captured = { sql: q.sql, bindings: q.bindings ?? [] };
   };
   ctx.db.on('query', onQuery);
   try {
@@ -581,7 +604,7 @@ async function explainCounting(ctx: DomainContext, courseKey: string): Promise<s
     ctx.db.off('query', onQuery);
   }
   const found = captured as { sql: string; bindings: unknown[] } | null;
-  if (!found) return ['(the counting statement was not seen: freeze-status.ts changed)'];
+  if (!found) return ['(the kept-counting check was not seen: freeze-counts-cache.ts changed)'];
   // The captured text has pg's $n placeholders; knex.raw wants ?, with the bindings in order of use.
   const ordered: unknown[] = [];
   const sql = found.sql.replace(/\$(\d+)/g, (_, n: string) => {
@@ -717,29 +740,38 @@ function memoryMarkdown(rows: MemoryRow[]): string {
 }
 
 function statusMarkdown(r: StatusResult): string {
+  const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
   const main = table(
-    ['database state', 'median', 'p95', 'min', 'max'],
-    r.timings.map((t) => [
-      t.label,
-      `${t.medianMs.toFixed(1)} ms`,
-      `${t.p95Ms.toFixed(1)} ms`,
-      `${t.minMs.toFixed(1)} ms`,
-      `${t.maxMs.toFixed(1)} ms`,
-    ]),
+    ['database state', 'first call (counted again)', 'median', 'p95', 'min', 'max', 'cold process median', 'cold process p95'],
+    r.timings.map((t) => {
+      const proc = [...t.processMs].sort((a, b) => a - b);
+      return [
+        t.label,
+        ms(t.firstMs),
+        ms(t.medianMs),
+        ms(t.p95Ms),
+        ms(t.minMs),
+        ms(t.maxMs),
+        ms(percentile(proc, 50)),
+        ms(percentile(proc, 95)),
+      ];
+    }),
   );
   const counts =
     `The run: ${r.enrollments} enrollments, ${r.eligible} eligible (3 % have no cached current grade), ${r.frozen} frozen, ` +
     `${r.failed} failed (800 failure rows, also on the Redis list, some of them for learners frozen since, and 50 ids only on the Redis list), ` +
     `${r.remaining} remaining; another run holds ${r.background} more enrollments, all frozen, in the same tables. ` +
-    `Timed: ${r.calls} calls of \`getFreezeStatus\` after 5 warm-up calls, for each database state.`;
+    `Timed, for each database state: the first call of \`getFreezeStatus\` (the counts moved, so it counts the rule again and keeps the counting), ` +
+    `then ${r.calls} calls after 5 warm-up calls (the kept counting holds: nothing moved), ` +
+    `then 5 cold \`gradeops freeze-status KEY --json\` processes after one untimed (spawn to exit, start-up included).`;
   const parts = r.timings.map((t) => {
     const queries = table(
       ['statement (first 120 characters)', 'per call', 'median'],
       t.queries.map((q) => [`\`${q.sql.replace(/\|/g, '\\|')}\``, q.perCall.toFixed(0), `${q.medianMs.toFixed(2)} ms`]),
     );
-    return `Statements of one call, ${t.label} (median over the calls):\n\n${queries}\n\n<details><summary>Plan of the counting statement, ${t.label}</summary>\n\n\`\`\`\n${t.plan.join('\n')}\n\`\`\`\n</details>`;
+    return `Statements of one call, ${t.label} (median over the calls):\n\n${queries}\n\n<details><summary>Plan of the kept-counting check, ${t.label}</summary>\n\n\`\`\`\n${t.plan.join('\n')}\n\`\`\`\n</details>`;
   });
-  const verdict = `**Target: under 50 ms on PostgreSQL. ${r.timings.map((t) => `${t.label}: ${t.medianMs < 50 ? 'met' : 'missed'} (median ${t.medianMs.toFixed(1)} ms, p95 ${t.p95Ms.toFixed(1)} ms)`).join('; ')}.**`;
+  const verdict = `**Target: under 20 ms on PostgreSQL (issue 10 §3). ${r.timings.map((t) => `${t.label}: ${t.p95Ms < 20 ? 'met' : 'missed'} (median ${t.medianMs.toFixed(1)} ms, p95 ${t.p95Ms.toFixed(1)} ms)`).join('; ')}.**`;
   return `${counts}\n\n${main}\n\n${verdict}\n\n${parts.join('\n\n')}\n`;
 }
 

@@ -90,15 +90,30 @@ describe('schema', () => {
     ).map((r) => r.t);
     expect(tables).toEqual([
       'gradeops_audit_log',
+      'gradeops_freeze_counts',
       'gradeops_freeze_failure',
       'gradeops_freeze_run',
       'gradeops_migrations',
       'gradeops_migrations_lock',
+      'gradeops_run_change',
       'gradeops_side_effects_due',
       'gradeops_snapshot',
     ]);
+    // The one thing gradeops adds to MicroMasters tables: the triggers that note which runs' counts
+    // moved (issue 10 §3), and rolling back removes them.
+    const triggersOn = async () =>
+      rawRows<{ t: string; n: string }>(
+        await db.raw(`SELECT c.relname AS t, tg.tgname AS n FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+                       WHERE NOT tg.tgisinternal AND c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2`),
+      ).map((r) => `${r.t}.${r.n}`);
+    expect(await triggersOn()).toEqual(
+      ['dashboard_cachedcurrentgrade', 'dashboard_cachedenrollment', 'grades_finalgrade'].flatMap((t) =>
+        ['del', 'ins', 'trunc', 'upd'].map((op) => `${t}.gradeops_note_${op}_${t}`),
+      ),
+    );
     // Rolling gradeops back on such a database never drops a MicroMasters table.
     await db.migrate.rollback({ migrationSource, tableName: 'gradeops_migrations' }, true);
     expect(await db('auth_user').pluck('username')).toEqual(['keep-me']);
+    expect(await triggersOn()).toEqual([]);
   });
 });
