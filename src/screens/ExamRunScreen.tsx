@@ -162,7 +162,18 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
   if (!state.data) return state.error ? <ErrorLine error={state.error} /> : <Spinner label={`reading exam run ${examRunId}…`} />;
   const s = state.data;
   const showProjection =
-    session.projection && (mode.name === 'confirm-counts' || current?.id === 'reviewed' || current?.id === 'confirmed');
+    session.projection !== null && (mode.name === 'confirm-counts' || current?.id === 'reviewed' || current?.id === 'confirmed');
+  // At 80×24 the checklist, the projection and the confirmation do not all fit: the checklist
+  // then shows only the step at hand, and the changed learners get the lines left.
+  const fixedLines =
+    1 +
+    (readOnly ? 1 : 0) +
+    (mode.name === 'confirm-counts' ? 4 + (refusal ? 1 : 0) : 0) +
+    (action.state.phase === 'idle' || (action.state.phase === 'done' && action.state.result.kind !== 'written') ? 0 : 2);
+  const projectionLines = session.projection ? 4 + Object.keys(session.projection.after.courseCertificates).length + 1 : 0;
+  const compact = showProjection && fixedLines + steps.length + projectionLines > height;
+  const shownSteps = compact && current ? [current] : steps;
+  const changedRoom = height - fixedLines - shownSteps.length - projectionLines - 1;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -181,8 +192,8 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
       ) : null}
       <Checklist
         labelWidth={28}
-        items={steps.map((step, i) => ({
-          label: `${i === cursor.selected ? marks.selected : ' '} ${step.label}`,
+        items={shownSteps.map((step) => ({
+          label: `${step === current ? marks.selected : ' '} ${step.label}`,
           outcome: step.outcome,
           detail: step.detail,
         }))}
@@ -198,7 +209,7 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
       ) : null}
       {mode.name === 'confirm-counts' && session.projection ? (
         <TypedConfirm
-          prompt="The counts below are what loading the file leads to. To confirm them, type the number of course outcomes that change."
+          prompt="To confirm the counts below, type the number of course outcomes that change."
           expected={String(session.projection.changed.length)}
           refusal={refusal}
           onCancel={() => {
@@ -232,9 +243,7 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
           {marks.ok} {action.state.result.line}
         </Text>
       ) : null}
-      {showProjection && session.projection ? (
-        <ProjectionTable projection={session.projection} maxChanged={Math.max(1, height - 24)} />
-      ) : null}
+      {showProjection && session.projection ? <ProjectionTable projection={session.projection} maxChanged={changedRoom} /> : null}
     </Box>
   );
 }

@@ -43,9 +43,9 @@ export function fileLoaded(check: ExamGradeImportResult): boolean {
 }
 
 function checkText(c: ExamGradeImportResult): string {
-  const kind = c.format === 'exam-grades' ? 'exam-grade import file' : 'adjustment file';
-  const noShows = c.noShows.marked > 0 ? `, ${plural(c.noShows.marked, 'no-show')} to mark` : '';
-  return `${c.fileName} (${kind}, ${plural(c.rows, 'row')}): every row checked; would create ${c.created}, modify ${c.modified}, leave ${c.unchanged} unchanged${noShows}`;
+  const kind = c.format === 'exam-grades' ? '' : ' (adjustment)';
+  const noShows = c.noShows.marked > 0 ? `, ${plural(c.noShows.marked, 'no-show')}` : '';
+  return `${c.fileName}${kind}: ${plural(c.rows, 'row')} checked; would create ${c.created}, modify ${c.modified}, keep ${c.unchanged}${noShows}`;
 }
 
 export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[] {
@@ -59,7 +59,7 @@ export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[]
       ? inFile
         ? checkText(file.check)
         : `${file.check.fileName} writes no grade of this exam run (it writes exam run ${file.check.examRuns.map((e) => e.id).join(', ') || 'none'})`
-      : 'no file yet: Enter, then the path of the CSV the course team sent',
+      : 'no file yet: Enter, then the CSV path',
     writes: false,
     action: file ? 'check another file' : 'enter the CSV path',
     blocked: null,
@@ -72,8 +72,8 @@ export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[]
     outcome: session.reviewed ? 'ok' : 'info',
     detail:
       session.reviewed && projection
-        ? `${projection.program.title}: program certificates ${projection.before.programCertificates} → ${projection.after.programCertificates}, ${plural(projection.changed.length, 'course outcome')} change`
-        : 'what the file would do to the course and program certificates (writes nothing)',
+        ? `program certificates ${projection.before.programCertificates} → ${projection.after.programCertificates}; ${plural(projection.changed.length, 'course outcome')} change`
+        : 'certificates now and after the file (writes nothing)',
     writes: false,
     action: 'show the projection',
     blocked: received.done ? null : 'check a file of this exam run first',
@@ -83,24 +83,19 @@ export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[]
     id: 'confirmed',
     label: 'counts confirmed',
     outcome: session.confirmed ? 'ok' : 'info',
-    detail: session.confirmed ? 'confirmed in this session' : 'the counts, confirmed by typing the number of changed outcomes',
+    detail: session.confirmed ? 'confirmed in this session' : 'type the number of changed outcomes',
     writes: false,
     action: 'confirm the counts',
     blocked: session.reviewed ? null : 'review the projection first',
     done: session.confirmed,
   };
   const loadedNow = file && inFile ? fileLoaded(file.check) : state.grades.total > 0;
-  const gradesText = `${plural(state.grades.total, 'grade')} in the database (${state.grades.passed} passed) of ${plural(state.authorizedLearners, 'authorized learner')}`;
+  const gradesText = `${plural(state.grades.total, 'grade')} (${state.grades.passed} passed) · ${state.authorizedLearners} authorized`;
   const loaded: ExamStep = {
     id: 'loaded',
     label: 'loaded',
     outcome: loadedNow ? 'ok' : 'info',
-    detail:
-      file && inFile
-        ? loadedNow
-          ? `${file.check.fileName} is loaded: ${gradesText}`
-          : `${file.check.fileName} not loaded yet; ${gradesText}`
-        : gradesText,
+    detail: file && inFile ? (loadedNow ? `file loaded · ${gradesText}` : `file not loaded yet · ${gradesText}`) : gradesText,
     writes: true,
     action: 'load the grades (exams import)',
     blocked: !file || !inFile ? 'check a file of this exam run first' : session.confirmed ? null : 'confirm the counts first',
@@ -129,8 +124,8 @@ export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[]
       : !state.released
         ? 'after the release'
         : combinedDone
-          ? `up to date: ${state.combinedGrades.present} of ${state.combinedGrades.due} learners with a released passed grade have one`
-          : `populate would create ${populate.pending.created} and update ${populate.pending.updated}`,
+          ? `up to date: ${state.combinedGrades.present} of ${state.combinedGrades.due} passers have one`
+          : `would create ${populate.pending.created}, update ${populate.pending.updated}`,
     writes: true,
     action: 'populate (combined-grades populate --course)',
     blocked: !populate.applicable ? populate.reason : state.released ? null : 'release the exam run first',
@@ -148,8 +143,8 @@ export function examSteps(state: ExamRunState, session: ExamSession): ExamStep[]
       : !state.released
         ? 'after the release and the combined grades'
         : certificatesDone
-          ? `up to date: ${plural(state.certificates.courseCertificates, 'course certificate')} among this run's passers, ${plural(state.certificates.programCertificates, 'program certificate')} in ${state.program}`
-          : `generate would create ${plural(generate.pending.courseCertificates, 'course certificate')} and ${plural(generate.pending.programCertificates, 'program certificate')}`,
+          ? `up to date: ${state.certificates.courseCertificates} passers certified, ${plural(state.certificates.programCertificates, 'program certificate')}`
+          : `would create ${generate.pending.courseCertificates} course and ${generate.pending.programCertificates} program certificates`,
     writes: true,
     action: 'generate (certificates generate --program)',
     blocked: !generate.applicable

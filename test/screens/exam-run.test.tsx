@@ -115,8 +115,8 @@ describe('exam run checklist', () => {
       await ui.burst('\u0015'); // Ctrl-U clears the field
       await ui.burst(fixture('demo-exam-grades.csv'));
       await ui.press(KEY.enter);
-      frame = await ui.waitFor('every row checked');
-      expect(flat(frame)).toContain('demo-exam-grades.csv (exam-grade import file, 3 rows): every row checked; would create 1, modify 1');
+      frame = await ui.waitFor('3 rows checked');
+      expect(frame).toContain('demo-exam-grades.csv: 3 rows checked; would create 1, modify 1, keep 0, 1 no-show');
 
       // Loading before the counts are confirmed is refused.
       await ui.press('j', 'j', 'j');
@@ -150,7 +150,7 @@ describe('exam run checklist', () => {
       await ui.press('y');
       frame = await ui.waitFor('imported demo-exam-grades.csv');
       expect(frame).toContain('imported demo-exam-grades.csv: 1 created, 1 modified, 0 unchanged; no-shows: 1 marked');
-      frame = await ui.waitFor('demo-exam-grades.csv is loaded');
+      frame = await ui.waitFor('file loaded ·');
       expect(frame).toMatch(/✓ +. loaded/);
       const after = await gradesOf(maraExamRun);
       expect(after.length).toBe(before.length + 1);
@@ -175,6 +175,82 @@ describe('exam run checklist', () => {
       const run = await db('exams_examrun').where({ id: maraExamRun }).first();
       expect(new Date(run.date_grades_available).getTime()).toBeGreaterThan(Date.now());
       expect(await gradesOf(maraExamRun)).toEqual(before);
+    } finally {
+      ui.unmount();
+    }
+  });
+});
+
+describe('exam run checklist, after the load', () => {
+  it('release, combined grades and certificates: each asked first, then run as the operator, and the checklist follows the database', async () => {
+    const ui = renderConsole(world, {
+      initialRoute: { name: 'exam-run', examRunId: maraExamRun },
+      columns: 130,
+      rows: 40,
+      operator: 'ops-olga',
+    });
+    try {
+      // A new session: the file is not checked here, so the first open step is the file's;
+      // the loaded grades are a fact of the database.
+      let frame = await ui.waitFor('adjusted grades received');
+      expect(frame).toMatch(/✓ +loaded +3 grades \(3 passed\)/);
+      await ui.press('j', 'j', 'j', 'j');
+      await ui.waitFor('Enter release now');
+      await ui.press(KEY.enter);
+      await ui.waitFor('release the exam run?');
+      await ui.press('n'); // n leaves it
+      await ui.waitFor('Enter release now');
+      let run = await db('exams_examrun').where({ id: maraExamRun }).first();
+      expect(new Date(run.date_grades_available).getTime()).toBeGreaterThan(Date.now());
+
+      await ui.press(KEY.enter);
+      await ui.waitFor('release the exam run?');
+      await ui.press('y');
+      frame = await ui.waitFor(`exam run ${maraExamRun} (14.73x) released`);
+      frame = await ui.waitFor(/✓ +(?:› )?released +grades available since/);
+      run = await db('exams_examrun').where({ id: maraExamRun }).first();
+      expect(new Date(run.date_grades_available).getTime()).toBeLessThanOrEqual(Date.now());
+      expect(await db('gradeops_audit_log').where({ action: 'exam-run-release', operator: 'ops-olga' })).toHaveLength(1);
+
+      // Combined grades: what populate would do, then populate.
+      frame = await ui.waitFor(/combined grades updated +would create [1-9]/);
+      await ui.waitFor('Enter populate');
+      await ui.press(KEY.enter);
+      await ui.waitFor('populate the combined grades?');
+      await ui.press('y');
+      frame = await ui.waitFor(/combined final grades of 14\.73x: [1-9]\d* created/);
+      frame = await ui.waitFor(/✓ +(?:› )?combined grades updated +up to date: (\d+) of \1 passers have one/);
+
+      // Certificates: generate, then nothing is left to create.
+      await ui.waitFor('Enter generate');
+      await ui.press(KEY.enter);
+      await ui.waitFor('generate the certificates?');
+      await ui.press('y');
+      frame = await ui.waitFor(/certificates of .*: [1-9]\d* course certificates and \d+ program certificates created/);
+      frame = await ui.waitFor(/✓ +(?:› )?certificates generated +up to date/);
+      expect(await db('gradeops_audit_log').where({ action: 'course-certificate', operator: 'ops-olga' })).not.toHaveLength(0);
+    } finally {
+      ui.unmount();
+    }
+  });
+
+  it('fits 80×24 with the projection and the count confirmation open', async () => {
+    const ui = renderConsole(world, { initialRoute: { name: 'exam-run', examRunId: maraExamRun }, columns: 80, rows: 24 });
+    try {
+      await ui.waitFor('adjusted grades received');
+      await ui.press(KEY.enter);
+      await ui.waitFor('CSV path:');
+      await ui.burst(fixture('demo-adjustment.csv'));
+      await ui.press(KEY.enter);
+      await ui.waitFor('rows checked');
+      await ui.press('j', KEY.enter);
+      await ui.waitFor('learners holding');
+      await ui.press('j', KEY.enter);
+      const frame = await ui.waitFor(/type \d+:/);
+      expect(frame).toContain('a program certificate');
+      const lines = frame.split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     } finally {
       ui.unmount();
     }
