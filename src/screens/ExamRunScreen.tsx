@@ -7,7 +7,6 @@ import { useBodySize } from './body-size.js';
 import { useConsole, useNavigation } from './console-context.js';
 import { Checklist } from './components/Checklist.js';
 import { ErrorLine } from './components/ErrorLine.js';
-import { LineInput } from './components/LineInput.js';
 import { ProjectionTable } from './components/ProjectionTable.js';
 import { TypedConfirm } from './components/TypedConfirm.js';
 import { readAndCheck, runWrite, WRITE_QUESTIONS, type WriteStep } from './exam-run-actions.js';
@@ -15,7 +14,7 @@ import { examSteps, firstOpenStep, NO_SESSION, type ExamSession, type ExamStep }
 import { marks, theme } from './theme.js';
 import { useAction } from './use-action.js';
 import { useExamRunState } from './use-exam-runs.js';
-import { useScreenKeys } from './use-screen-keys.js';
+import { useScreenKeys, type Keypress } from './use-screen-keys.js';
 import { useSelection } from './use-selection.js';
 
 // One exam run's runbook as a checklist (issue 9 §7): the file checked, its projection reviewed,
@@ -124,38 +123,73 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
       return;
     }
     setRefusal(null);
-    if (current.id === 'received') setMode({ name: 'path' });
+    if (current.id === 'received') startPath();
     else if (current.id === 'reviewed') project();
     else if (current.id === 'confirmed') setMode({ name: 'confirm-counts' });
     else setMode({ name: 'confirm-write', step: current.id });
   };
 
+  // The CSV path is typed here, through a ref (as the course runs' filter): the keys sent right
+  // after Enter arrive before React has drawn the field, and must neither be lost nor taken as
+  // actions (the `u` of a path would open the learner search).
+  const typing = useRef({ active: false, text: '' });
+  const [pathText, setPathText] = useState('');
+  const setTyped = (text: string) => {
+    typing.current.text = text;
+    setPathText(text);
+  };
+  function startPath() {
+    typing.current = { active: true, text: '' };
+    setTyped(session.file?.path ?? '');
+    nav.setTextEntry(true);
+    setMode({ name: 'path' });
+  }
+  const stopPath = () => {
+    typing.current.active = false;
+    nav.setTextEntry(false);
+    setMode({ name: 'steps' });
+  };
+  const capturePath = ({ input, key }: Keypress): boolean => {
+    if (!typing.current.active) return false;
+    if (key.escape) stopPath();
+    else if (key.return) {
+      stopPath();
+      checkFile(typing.current.text.trim());
+    } else if (key.backspace || key.delete) setTyped(typing.current.text.slice(0, -1));
+    else if (key.ctrl && input === 'u') setTyped('');
+    else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) setTyped(typing.current.text + input);
+    return true;
+  };
+
   // Read-only: a write step's Enter is left out of the footer, and pressing it says why.
   const currentRef = useRef(current);
   currentRef.current = current;
-  const refuseReadOnlyWrite = ({ key }: { key: { return: boolean } }): boolean => {
+  const refuseReadOnlyWrite = ({ key }: Keypress): boolean => {
     if (!readOnly || !key.return || !currentRef.current?.writes) return false;
     nav.notify(`read-only: ${currentRef.current.label} is turned off (started with --read-only or GRADEOPS_READ_ONLY=1)`, 'warn');
     return true;
   };
 
+  const enteringPath = mode.name === 'path';
   useScreenKeys(
+    enteringPath
+      ? // Typed keys, Enter and Esc are the path's (capturePath); offered so the footer names them.
+        { open: () => {}, back: () => {} }
+      : {
+          down: cursor.down,
+          up: cursor.up,
+          open: current && !(readOnly && current.writes) ? doStep : undefined,
+          refresh: () => state.reload(),
+          back: () => nav.back(),
+        },
     {
-      down: cursor.down,
-      up: cursor.up,
-      open: current && !(readOnly && current.writes) ? doStep : undefined,
-      refresh: () => state.reload(),
-      back: () => nav.back(),
+      isActive: mode.name === 'steps' || enteringPath,
+      textEntry: enteringPath,
+      capture: (press) => capturePath(press) || refuseReadOnlyWrite(press),
+      labels: enteringPath
+        ? { open: 'check the file', back: 'cancel' }
+        : { open: current?.action ?? 'do this step', refresh: 'read the state again' },
     },
-    {
-      isActive: mode.name === 'steps',
-      capture: refuseReadOnlyWrite,
-      labels: { open: current?.action ?? 'do this step', refresh: 'read the state again' },
-    },
-  );
-  useScreenKeys(
-    { back: () => setMode({ name: 'steps' }) },
-    { isActive: mode.name === 'path', textEntry: true, labels: { back: 'cancel' } },
   );
   useScreenKeys({ back: () => setMode({ name: 'steps' }) }, { isActive: mode.name === 'confirm-write', labels: { back: 'do not write' } });
 
@@ -204,7 +238,8 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
           <Text bold color={theme.accent}>
             CSV path:{' '}
           </Text>
-          <LineInput defaultValue={session.file?.path ?? ''} onSubmit={(value) => checkFile(value.trim())} />
+          <Text>{pathText}</Text>
+          <Text inverse> </Text>
         </Box>
       ) : null}
       {mode.name === 'confirm-counts' && session.projection ? (
