@@ -72,6 +72,8 @@ export function ExamRunScreen({ examRunId }: { examRunId: number }): React.JSX.E
   const checkFile = (path: string) => {
     setMode({ name: 'steps' });
     if (!path) return;
+    // Another file starts the session over: its projection and counts are not the old file's.
+    setSession(NO_SESSION);
     action.run(`checking ${path}`, async () => {
       const file = await readAndCheck(ctx, path);
       setSession({ ...NO_SESSION, file });
