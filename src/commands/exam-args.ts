@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { OpsError } from '../domain/errors.js';
+import { readExamGradeFile } from '../domain/exams/exam-grade-file.js';
 import { isExamFileError } from '../domain/exams/exam-file-error.js';
 import { parseIsoInstant } from '../domain/exams/iso-instant.js';
 import type { Output } from './output.js';
@@ -23,14 +21,7 @@ export function parseInstant(value: string): Date {
 }
 
 /** The CSV's text, or a usage error naming the path. */
-export async function readExamFile(file: string): Promise<{ text: string; name: string }> {
-  try {
-    return { text: await readFile(file, 'utf8'), name: path.basename(file) };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new OpsError('usage', `cannot read ${file} (${code})`, 'give the path of the CSV file the course team sent');
-  }
-}
+export const readExamFile = readExamGradeFile;
 
 const SHOWN_BAD_ROWS = 100;
 

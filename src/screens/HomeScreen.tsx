@@ -137,6 +137,7 @@ export function HomeScreen(): React.JSX.Element {
           freeze: current ? open((courseKey) => ({ name: 'freeze', courseKey })) : undefined,
           complete: current ? open((courseKey) => ({ name: 'complete', courseKey })) : undefined,
           revert: current ? open((courseKey) => ({ name: 'revert', courseKey })) : undefined,
+          'exam-runs': () => nav.push({ name: 'exam-runs' }),
           refresh: () => runs.reload(),
           back: filter ? () => changeFilter('') : undefined,
         },

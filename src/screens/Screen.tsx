@@ -1,5 +1,7 @@
 import { CompleteScreen } from './CompleteScreen.js';
 import { DiagnosisScreen } from './DiagnosisScreen.js';
+import { ExamRunScreen } from './ExamRunScreen.js';
+import { ExamRunsScreen } from './ExamRunsScreen.js';
 import { FindLearnerScreen } from './FindLearnerScreen.js';
 import { FreezeWizardScreen } from './FreezeWizardScreen.js';
 import { HomeScreen } from './HomeScreen.js';
@@ -30,5 +32,9 @@ export function Screen({ route }: { route: Route }) {
       return <DiagnosisScreen username={route.username} courseKey={route.courseKey} />;
     case 'resync':
       return <ResyncScreen username={route.username} courseKey={route.courseKey} />;
+    case 'exam-runs':
+      return <ExamRunsScreen />;
+    case 'exam-run':
+      return <ExamRunScreen examRunId={route.examRunId} />;
   }
 }

@@ -22,7 +22,8 @@ export type ActionId =
   | 'refresh'
   | 'refresh-edx'
   | 'compute'
-  | 'stop';
+  | 'stop'
+  | 'exam-runs';
 
 export interface KeyBinding {
   id: ActionId;
@@ -92,6 +93,14 @@ export const KEYMAP: readonly KeyBinding[] = [
     keys: ['x'],
     label: 'stop freeze',
     help: 'stop the freeze started here: learners in flight finish, running it again resumes',
+    scope: 'screen',
+    dangerous: false,
+  },
+  {
+    id: 'exam-runs',
+    keys: ['p'],
+    label: 'exam runs',
+    help: 'the proctored exam runs: check a grades file, its projection, import, release, combined grades, certificates',
     scope: 'screen',
     dangerous: false,
   },

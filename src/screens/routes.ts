@@ -10,7 +10,9 @@ export type Route =
   | { name: 'find-learner'; text?: string }
   | { name: 'learner'; username: string }
   | { name: 'diagnosis'; username: string; courseKey: string }
-  | { name: 'resync'; username: string; courseKey: string };
+  | { name: 'resync'; username: string; courseKey: string }
+  | { name: 'exam-runs' }
+  | { name: 'exam-run'; examRunId: number };
 
 /** The breadcrumb words of a stack: a step about the run just before it does not repeat its key. */
 export function crumbsOf(stack: readonly Route[]): string[] {
@@ -47,5 +49,9 @@ export function routeTitle(route: Route): string {
       return `${route.username} in ${route.courseKey}`;
     case 'resync':
       return `Resync ${route.username} in ${route.courseKey}`;
+    case 'exam-runs':
+      return 'Exam runs';
+    case 'exam-run':
+      return `Exam run ${route.examRunId}`;
   }
 }

@@ -199,6 +199,27 @@ describe.skipIf(!hasTmux() && !NO_SKIP)('the console in a terminal (tmux, 80×24
     expectTerminalRestored(text);
   }, 120_000);
 
+  it('p → the exam runs → a checklist: a CSV with a bad row shows its line and writes nothing', async () => {
+    const exited = startConsole();
+    await waitForScreen(/\d+ course runs ·/);
+    await press('p');
+    let text = await waitForScreen(/\d+ exam runs ·/);
+    expect(text).toMatch(/course +exam run +grades avail\. +authorized +grades +released/);
+    await press('Enter');
+    text = await waitForScreen('adjusted grades received');
+    expect(text).toContain('certificates generated');
+    await press('Enter');
+    await waitForScreen('CSV path:');
+    await type(path.resolve('test/fixtures/exams/demo-exam-grades-one-bad-row.csv'));
+    await press('Enter');
+    text = await waitForScreen('line 3:');
+    expect(text).toContain('line 3: grade must be pass or fail, not "Passed"');
+    await press('q');
+    text = await waitForScreen(exited);
+    expect(exited.exec(text)?.[1]).toBe('0');
+    expectTerminalRestored(text);
+  }, 120_000);
+
   it('gives the terminal back after Ctrl-C and after SIGTERM', async () => {
     let exited = startConsole();
     await waitForScreen(/\d+ course runs ·/);

@@ -10,6 +10,9 @@ import type { TestWorld } from './world.js';
 // (or PostgreSQL), Redis and simulated edX. Keys go in as a terminal sends them; a test reads
 // what a person would see with lastFrame().
 
+/** What the console needs of a test world: a database, Redis and edX settings (the demo world has no simulator). */
+export type ConsoleWorld = Pick<TestWorld, 'db' | 'redis' | 'settings'>;
+
 export const KEY = {
   enter: '\r',
   esc: '\u001b',
@@ -33,7 +36,7 @@ export interface ConsoleHarness {
   unmount(): void;
 }
 
-export function servicesOf(world: TestWorld, operator = 'test-operator'): Services {
+export function servicesOf(world: ConsoleWorld, operator = 'test-operator'): Services {
   return {
     config: loadConfig({ GRADEOPS_OPERATOR: operator, GRADEOPS_DATA_DIR: '/nonexistent' }),
     db: world.db,
@@ -48,7 +51,7 @@ export function servicesOf(world: TestWorld, operator = 'test-operator'): Servic
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function renderConsole(
-  world: TestWorld,
+  world: ConsoleWorld,
   options: { readOnly?: boolean; initialRoute?: Route; columns?: number; rows?: number; operator?: string } = {},
 ): ConsoleHarness {
   const lifecycle = new Lifecycle();
