@@ -30,6 +30,11 @@ export interface EnrollmentRefreshSummary {
 
 export interface RefreshOptions {
   now?: Date;
+  /**
+   * The batch freeze's targeted refresh (spec 5b): ask only about this run and apply the 2.3 rules
+   * to its rows alone. Absent: MicroMasters' full refresh of every cached enrollment's course key.
+   */
+  onlyRun?: { id: number; courseKey: string };
 }
 
 /** The course key an edX object is about, else the key it was asked for (the reference matches on the object's key). */
@@ -50,6 +55,8 @@ export interface FetchedGradeData {
   provider: Provider;
   tokenRefreshed: boolean;
   courseKeys: string[];
+  /** The run a targeted refresh is about (its rows alone are written); null: a full refresh. */
+  onlyRunId: number | null;
   /** Verified certificates (null for MITx Online: no certificate is fetched, deleted or stamped, spec 2.3 step 4 / E18). */
   certificates: CacheAnswer[] | null;
   currentGrades: CacheAnswer[];
@@ -71,9 +78,12 @@ export async function fetchUserGradeData(
   const now = options.now ?? new Date();
   const inputs = await loadRefreshInputs(db, userId, provider);
   const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now, inputs);
-  const { courseKeys } = inputs;
+  // spec 5b, targeted: the run's key is asked only when the full refresh would ask it (a cached
+  // enrollment names it), so the run's rows end up as the full refresh would leave them.
+  const only = options.onlyRun;
+  const courseKeys = only ? inputs.courseKeys.filter((k) => k === only.courseKey) : inputs.courseKeys;
   const { certificates, currentGrades } = await fetchGradeAnswers(client, social.uid, courseKeys);
-  return { userId, provider, tokenRefreshed, courseKeys, certificates, currentGrades };
+  return { userId, provider, tokenRefreshed, courseKeys, onlyRunId: only?.id ?? null, certificates, currentGrades };
 }
 
 /**
@@ -120,12 +130,30 @@ export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now
     removedCurrentGrades: 0,
   };
   if (fetched.certificates) {
-    const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, fetched.certificates, now);
+    const written = await replaceCachedRows(
+      db,
+      'dashboard_cachedcertificate',
+      'certificate',
+      userId,
+      provider,
+      fetched.certificates,
+      now,
+      fetched.onlyRunId,
+    );
     summary.certificates = written.stored;
     summary.removedCertificates = written.removed;
   }
   const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  const written = await replaceCachedRows(db, 'dashboard_cachedcurrentgrade', column, userId, provider, fetched.currentGrades, now);
+  const written = await replaceCachedRows(
+    db,
+    'dashboard_cachedcurrentgrade',
+    column,
+    userId,
+    provider,
+    fetched.currentGrades,
+    now,
+    fetched.onlyRunId,
+  );
   summary.currentGrades = written.stored;
   summary.removedCurrentGrades = written.removed;
   return summary;

@@ -61,7 +61,9 @@ const COLUMNS: ReadonlySet<string> = new Set<RefreshTimeColumn>([
 
 /**
  * spec 2.3 steps 4–5 in one statement: upsert what edX just said, delete the user's other rows of
- * `table` on runs of the backend, and stamp the refresh time. One statement is atomic on its own,
+ * `table` on runs of the backend, and stamp the refresh time. With `onlyRunId` (the batch freeze's
+ * targeted refresh, spec 5b) the same rules cover that run's row alone: answers about other runs
+ * are not stored and the learner's rows on other runs are left as they are. One statement is atomic on its own,
  * so the freeze path pays one round trip here instead of a run-id lookup and a five-statement
  * transaction. The last answer for a run wins, and rows go in run order so two concurrent
  * refreshes of one learner lock them in the same order (no deadlock).
@@ -74,6 +76,7 @@ export async function replaceCachedRows(
   provider: Provider,
   answers: readonly CacheAnswer[],
   now: Date,
+  onlyRunId: number | null = null,
 ): Promise<{ stored: number; removed: number }> {
   // Identifiers cannot be bound; these two come from closed unions, checked again here.
   if (!TABLES.has(table) || !COLUMNS.has(column)) throw new Error(`not a cache table/column: ${table}.${column}`);
@@ -84,6 +87,7 @@ export async function replaceCachedRows(
        SELECT DISTINCT ON (r.id) r.id AS course_run_id, a.item->'data' AS data
          FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS a(item, ord)
          JOIN courses_courserun r ON r.edx_course_key = a.item->>'key' AND r.courseware_backend = ?
+        WHERE ?::integer IS NULL OR r.id = ?::integer
         ORDER BY r.id, a.ord DESC
      ), stored AS (
        INSERT INTO ${table} (user_id, course_run_id, data)
@@ -93,6 +97,7 @@ export async function replaceCachedRows(
      ), removed AS (
        DELETE FROM ${table} t USING courses_courserun r
         WHERE t.user_id = ? AND r.id = t.course_run_id AND r.courseware_backend = ?
+          AND (?::integer IS NULL OR t.course_run_id = ?::integer)
           AND t.course_run_id NOT IN (SELECT course_run_id FROM answers)
        RETURNING 1
      ), stamped AS (
@@ -101,7 +106,7 @@ export async function replaceCachedRows(
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM stored) AS stored, (SELECT count(*) FROM removed) AS removed, (SELECT count(*) FROM stamped) AS stamped`,
-    [payload, provider, userId, userId, provider, userId, now],
+    [payload, provider, onlyRunId, onlyRunId, userId, userId, provider, onlyRunId, onlyRunId, userId, now],
   );
   return { stored: Number(rows[0].stored), removed: Number(rows[0].removed) };
 }

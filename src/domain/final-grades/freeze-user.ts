@@ -60,6 +60,11 @@ export interface FreezeUserOptions {
   sideEffectPlan?: SideEffectPlan;
   /** Where finished side-effects-due rows go (the job batches their deletes); default: deleted at once. */
   dueSink?: DueSink;
+  /**
+   * spec 5b: 'targeted' (the batch freeze) asks edX about this run only; 'full' (the default, and
+   * `freeze --full-refresh`) refreshes every cached enrollment of the learner on the backend.
+   */
+  refresh?: 'targeted' | 'full';
 }
 
 type FailedFreeze = Extract<FreezeUserResult, { outcome: 'failed' }>;
@@ -103,7 +108,8 @@ export async function fetchForFreeze(
   options: FreezeUserOptions = {},
 ): Promise<FetchedGradeData | FailedFreeze> {
   try {
-    return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
+    const onlyRun = options.refresh === 'targeted' ? { id: run.id, courseKey: run.courseKey } : undefined;
+    return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx), onlyRun });
   } catch (error) {
     // edX not answering at all is about edX, not the learner: putting them on the failed list
     // would let the next run complete without them (spec 2.6 re-run), so it ends the job instead.

@@ -35,6 +35,11 @@ export interface FreezeJobOptions {
   events?: FreezeEmitter;
   /** How often progress is published to Redis for watchers. */
   publishEveryMs?: number;
+  /**
+   * spec 5b: by default each learner's refresh asks edX about this run only (one certificate call
+   * on edX, one grade call); true keeps MicroMasters' refresh of every cached enrollment.
+   */
+  fullRefresh?: boolean;
 }
 
 export interface FreezeJobSummary {
@@ -117,7 +122,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     }
 
     const concurrency = Math.max(1, options.concurrency ?? 8);
-    const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
+    const refresh = options.fullRefresh ? ('full' as const) : ('targeted' as const);
+    const freezeRunId = await startRunRecord(ctx, run, { concurrency, queued: queue.length, refresh }, lock.owner.startedOn);
     const usernames = await usernamesById(ctx.db, queue);
     const progress: FreezeProgress = {
       queued: queue.length,
@@ -234,7 +240,7 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
           if (outage || lock.lost.aborted) return;
           const username = usernames.get(userId) ?? String(userId);
           const mayHaveFailure = failedIds.has(userId) || withFailureRows.has(userId);
-          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan, dueSink };
+          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan, dueSink, refresh };
           const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
             if (isEdxOutage(error)) {
               outage ??= error;
@@ -367,7 +373,12 @@ async function completeRun(ctx: DomainContext, run: CourseRun, detail: Record<st
   await ctx.redis.del(failedUsersKey(run.courseKey));
 }
 
-async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: number, queued: number, startedOn: string): Promise<number> {
+async function startRunRecord(
+  ctx: DomainContext,
+  run: CourseRun,
+  { concurrency, queued, refresh }: { concurrency: number; queued: number; refresh: 'targeted' | 'full' },
+  startedOn: string,
+): Promise<number> {
   return ctx.db.transaction(async (trx) => {
     await ensurePendingStatus(trx, run.id, nowOf(ctx));
     // A run record left "running" by a process that died is closed as crashed: we hold the lock now.
@@ -393,7 +404,7 @@ async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: n
       action: 'freeze-started',
       courseKey: run.courseKey,
       courseRunId: run.id,
-      detail: { freezeRunId: id, queued, concurrency },
+      detail: { freezeRunId: id, queued, concurrency, refresh },
     });
     return id;
   });
