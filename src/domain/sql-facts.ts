@@ -16,6 +16,9 @@ export function placeholders(values: readonly unknown[]): string {
 /**
  * Reads several facts in one round trip: `SELECT (a) AS a, (b) AS b`. The freeze job runs this
  * once per frozen learner, so what each side effect needs to decide costs one statement in all.
+ * Outside a transaction, the calls made in the same turn of the event loop (the learners of one
+ * freeze write batch, issue 10 §2) share one statement; if it fails, each call is read again on
+ * its own, so one bad fact never fails another learner's.
  */
 export async function readFacts<K extends string>(
   db: Db,
@@ -24,6 +27,33 @@ export async function readFacts<K extends string>(
   const entries = Object.entries(fragments).filter((e): e is [K, SqlFragment] => e[1] !== undefined);
   if (entries.length === 0) return {};
   for (const [name] of entries) if (!/^[a-z][a-zA-Z]*$/.test(name)) throw new Error(`bad fact name ${name}`);
+  if (db.isTransaction) return readFactsNow(db, entries);
+  return new Promise((resolve, reject) => {
+    let pending = gathering.get(db);
+    if (!pending) {
+      const calls: PendingRead[] = [];
+      pending = calls;
+      gathering.set(db, calls);
+      setImmediate(() => {
+        gathering.delete(db);
+        readGathered(db, calls).catch((error: unknown) => {
+          for (const call of calls) call.reject(error);
+        });
+      });
+    }
+    pending.push({ entries, resolve: resolve as PendingRead['resolve'], reject });
+  });
+}
+
+interface PendingRead {
+  entries: Array<[string, SqlFragment]>;
+  resolve: (facts: Record<string, unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
+const gathering = new Map<Db, PendingRead[]>();
+
+async function readFactsNow<K extends string>(db: Db, entries: Array<[K, SqlFragment]>): Promise<Partial<Record<K, unknown>>> {
   const sql = `SELECT ${entries.map(([name, f]) => `(${f.sql}) AS "${name}"`).join(', ')}`;
   const [row] = await preparedRows<Record<string, unknown>>(
     db,
@@ -31,4 +61,20 @@ export async function readFacts<K extends string>(
     entries.flatMap(([, f]) => f.bindings),
   );
   return Object.fromEntries(entries.map(([name]) => [name, row?.[name] ?? null])) as Partial<Record<K, unknown>>;
+}
+
+async function readGathered(db: Db, calls: PendingRead[]): Promise<void> {
+  if (calls.length === 1) {
+    await readFactsNow(db, calls[0].entries).then(calls[0].resolve, calls[0].reject);
+    return;
+  }
+  const aliased = calls.flatMap((call, i) => call.entries.map(([name, f]): [string, SqlFragment] => [`f${i}_${name}`, f]));
+  let row: Record<string, unknown>;
+  try {
+    row = await readFactsNow(db, aliased);
+  } catch {
+    await Promise.all(calls.map((call) => readFactsNow(db, call.entries).then(call.resolve, call.reject)));
+    return;
+  }
+  calls.forEach((call, i) => call.resolve(Object.fromEntries(call.entries.map(([name]) => [name, row[`f${i}_${name}`] ?? null]))));
 }
