@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { preparedRows, type Db } from './db.js';
+import { gatheredByTurn } from './turn-batch.js';
 
 /** A scalar SQL expression (one json value) with its positional `?` bindings. */
 export interface SqlFragment {
@@ -28,30 +29,23 @@ export async function readFacts<K extends string>(
   if (entries.length === 0) return {};
   for (const [name] of entries) if (!/^[a-z][a-zA-Z]*$/.test(name)) throw new Error(`bad fact name ${name}`);
   if (db.isTransaction) return readFactsNow(db, entries);
-  return new Promise((resolve, reject) => {
-    let pending = gathering.get(db);
-    if (!pending) {
-      const calls: PendingRead[] = [];
-      pending = calls;
-      gathering.set(db, calls);
-      setImmediate(() => {
-        gathering.delete(db);
-        readGathered(db, calls).catch((error: unknown) => {
-          for (const call of calls) call.reject(error);
-        });
-      });
-    }
-    pending.push({ entries, resolve: resolve as PendingRead['resolve'], reject });
-  });
+  return gatheredReads(db, { db, entries }) as Promise<Partial<Record<K, unknown>>>;
 }
 
-interface PendingRead {
+interface FactRead {
+  db: Db;
   entries: Array<[string, SqlFragment]>;
-  resolve: (facts: Record<string, unknown>) => void;
-  reject: (error: unknown) => void;
 }
 
-const gathering = new Map<Db, PendingRead[]>();
+// One statement for the reads of one turn on one db (the learners of a freeze write batch).
+const gatheredReads = gatheredByTurn<FactRead, Record<string, unknown>>(
+  async (calls) => {
+    const aliased = calls.flatMap((call, i) => call.entries.map(([name, f]): [string, SqlFragment] => [`f${i}_${name}`, f]));
+    const row = await readFactsNow(calls[0].db, aliased);
+    return calls.map((call, i) => Object.fromEntries(call.entries.map(([name]) => [name, row[`f${i}_${name}`] ?? null])));
+  },
+  (call) => readFactsNow(call.db, call.entries),
+);
 
 async function readFactsNow<K extends string>(db: Db, entries: Array<[K, SqlFragment]>): Promise<Partial<Record<K, unknown>>> {
   const sql = `SELECT ${entries.map(([name, f]) => `(${f.sql}) AS "${name}"`).join(', ')}`;
@@ -61,20 +55,4 @@ async function readFactsNow<K extends string>(db: Db, entries: Array<[K, SqlFrag
     entries.flatMap(([, f]) => f.bindings),
   );
   return Object.fromEntries(entries.map(([name]) => [name, row?.[name] ?? null])) as Partial<Record<K, unknown>>;
-}
-
-async function readGathered(db: Db, calls: PendingRead[]): Promise<void> {
-  if (calls.length === 1) {
-    await readFactsNow(db, calls[0].entries).then(calls[0].resolve, calls[0].reject);
-    return;
-  }
-  const aliased = calls.flatMap((call, i) => call.entries.map(([name, f]): [string, SqlFragment] => [`f${i}_${name}`, f]));
-  let row: Record<string, unknown>;
-  try {
-    row = await readFactsNow(db, aliased);
-  } catch {
-    await Promise.all(calls.map((call) => readFactsNow(db, call.entries).then(call.resolve, call.reject)));
-    return;
-  }
-  calls.forEach((call, i) => call.resolve(Object.fromEntries(call.entries.map(([name]) => [name, row[`f${i}_${name}`] ?? null]))));
 }
