@@ -244,7 +244,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
         }
       },
       64,
-      2,
+      Math.min(2, concurrency),
+      concurrency,
     );
     // Each learner's social-auth row and cached enrollment keys are read a slice of the queue at
     // a time, one statement per slice instead of one per learner. A slice that cannot be read

@@ -16,13 +16,15 @@ export class WriteBatches<T> {
     private readonly write: (batch: T[]) => Promise<void>,
     private readonly maxBatch: number,
     private readonly parallel: number,
+    /** Learners waiting for a batch at most; the job sets its concurrency, as "in flight" was before batches. */
+    private readonly maxPending: number,
   ) {}
 
   /** Queues a learner; waits only while the backlog is full, so a slow database slows the edX slots down. */
   async add(item: T): Promise<void> {
     this.pending.push(item);
     this.pump();
-    while (this.pending.length >= this.maxBatch * this.parallel) await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
+    while (this.pending.length >= this.maxPending) await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
   }
 
   /** Resolves once every queued learner is written. */
