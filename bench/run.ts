@@ -556,8 +556,8 @@ async function statusPhase(services: Services, options: { enrollments: number; c
       })
       .sort((a, b) => b.medianMs - a.medianMs);
     const processMs =
-      services.scratchUrl && process.env.REDIS_URL
-        ? (await timeStatusProcess(run.key, { databaseUrl: services.scratchUrl, redisUrl: process.env.REDIS_URL }, 5)).runsMs
+      services.scratchUrl && services.redisUrl
+        ? (await timeStatusProcess(run.key, { databaseUrl: services.scratchUrl, redisUrl: services.redisUrl }, 5)).runsMs
         : [];
     const timing = {
       label,
