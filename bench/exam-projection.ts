@@ -15,6 +15,7 @@ import { projectExamGradeFile, type ExamProjection } from '../src/domain/exams/e
 import { redactUrl } from '../src/domain/secrets.js';
 import { startProbe } from './probe.js';
 import { replaceSection } from './results-file.js';
+import { benchServiceUrls } from './service-urls.js';
 
 // `gradeops exams project` on a 20,000-row CSV (issue 9 target: under 2 s on PostgreSQL). The world:
 // one live financial-aid program of five exam courses (three core, an electives set of two needing
@@ -24,7 +25,7 @@ import { replaceSection } from './results-file.js';
 // already graded there, some holding older course certificates. The file: one row per authorization
 // (5 % no-shows). Then a 20,000-row adjustment (curve) of those grades, after importing the file.
 // Runs on its own (`npx tsx bench/exam-projection.ts [--learners N] [--repeats N] [--no-write]`;
-// PostgreSQL when DATABASE_URL is set: a scratch database created and dropped; it writes only its
+// PostgreSQL when GRADEOPS_BENCH_DATABASE_URL (else GRADEOPS_TEST_DATABASE_URL) is set: a scratch database created and dropped; it writes only its
 // own section of bench/RESULTS.md) and as the `projection` phase of `npm run bench`.
 
 export interface ProjectionTiming {
@@ -304,7 +305,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const loadAtStart = os.loadavg();
-  const url = process.env.DATABASE_URL;
+  const { databaseUrl: url, databaseVariable } = benchServiceUrls();
   let db: Knex;
   let cleanup: () => Promise<void>;
   let mode: string;
@@ -323,7 +324,7 @@ async function main(): Promise<void> {
     };
   } else {
     db = openPglite(null);
-    mode = 'PGlite in memory (DATABASE_URL not set)';
+    mode = `PGlite in memory (${databaseVariable} not set)`;
     cleanup = () => db.destroy();
   }
   try {
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
     const result = await projectionBench(db, { learners, repeats, log: (m) => process.stderr.write(`${m}\n`) });
     const cpus = os.cpus();
     const run =
-      `Run on its own: \`${url ? `DATABASE_URL=${redactUrl(url)} ` : ''}npx tsx bench/exam-projection.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`, ` +
+      `Run on its own: \`${url ? `${databaseVariable}=${redactUrl(url)} ` : ''}npx tsx bench/exam-projection.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`, ` +
       `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ` +
       `load average ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} at the start and ${os
         .loadavg()

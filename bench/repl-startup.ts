@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { benchServiceUrls } from './service-urls.js';
 
 // `gradeops repl` start-up: from spawning the process to its first prompt on a terminal (targets:
 // < 1 s on PostgreSQL, < 2 s embedded), and to the answer of a first entry (`1 + 1`, which waits
 // for the type check's language service). The terminal is util-linux `script`'s pseudo-terminal.
-// Runs on its own (`npx tsx bench/repl-startup.ts`, PostgreSQL when DATABASE_URL and REDIS_URL
+// Runs on its own (`npx tsx bench/repl-startup.ts`, PostgreSQL when GRADEOPS_BENCH_DATABASE_URL and GRADEOPS_BENCH_REDIS_URL
 // point at a migrated database) or as the `repl` phase of `npm run bench`.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -169,6 +170,7 @@ export function replStartupMarkdown(r: ReplStartupResult): string {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const runs = Number(process.argv[2] ?? 5);
-  const result = await replStartup({ runs, databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL });
+  const { databaseUrl, redisUrl } = benchServiceUrls();
+  const result = await replStartup({ runs, databaseUrl, redisUrl });
   process.stdout.write(`${replStartupMarkdown(result)}\n`);
 }

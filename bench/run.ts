@@ -25,19 +25,22 @@ import { tuiStartupMarkdown, tuiStartupPhase } from './tui-startup.js';
 import { projectionBench, projectionMarkdown } from './exam-projection.js';
 import { replaceSection } from './results-file.js';
 import { timeStatusProcess } from './status-process.js';
+import { assertEmptyRedis, BENCH_SERVICES_HELP, benchServiceUrls } from './service-urls.js';
+import { coldMarkdown, coldPhase } from './freeze-cold.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
-// and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when DATABASE_URL
-// and REDIS_URL are set (a scratch database is created on that server and dropped at the end),
-// else PGlite in memory + the in-process Redis stand-in. Figures go to bench/RESULTS.md.
+// and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when
+// GRADEOPS_BENCH_DATABASE_URL and GRADEOPS_BENCH_REDIS_URL are set (bench/service-urls.ts; a
+// scratch database is created on that server and dropped at the end, the Redis database must be
+// empty), else PGlite in memory + the in-process Redis stand-in. Figures go to bench/RESULTS.md.
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'RESULTS.md');
-const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui', 'projection'] as const;
+const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui', 'projection', 'cold'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only freeze,memory,status,repl,tui,projection  phases to run (default: all six)
+  --only freeze,memory,status,repl,tui,projection,cold  phases to run (default: all seven)
   --learners N                  learners frozen at concurrency ≥ 2 (default 5000)
   --learners-c1 N               learners frozen at concurrency 1 (default 500)
   --concurrency 1,8,32          concurrencies of the throughput phase
@@ -53,8 +56,10 @@ const USAGE = `usage: npm run bench -- [options]
   --projection-repeats N         timed projections per file (default 3)
   --pool N                      PostgreSQL connection pool size (default 16, the app's)
   --tui-launches N              timed launches of the console per mode (default 5)
+  --cold-learners N             learners of the cold-process phase (default 3000; PostgreSQL only)
+  --cold-latency 20,100         edX latencies of the cold-process phase
   --no-write                    do not update bench/RESULTS.md
-Uses PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set, else PGlite + the in-process stand-in.`;
+Uses ${BENCH_SERVICES_HELP}; else PGlite + the in-process stand-in.`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -74,6 +79,8 @@ const { values: flags } = parseArgs({
     pool: { type: 'string' },
     'repl-starts': { type: 'string' },
     'tui-launches': { type: 'string' },
+    'cold-learners': { type: 'string' },
+    'cold-latency': { type: 'string' },
     'no-write': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     // internal: a memory run in a child process
@@ -115,6 +122,8 @@ interface Services {
   redis: Redis;
   /** The scratch database's URL (PostgreSQL mode), for child processes. */
   scratchUrl: string | null;
+  /** The bench's Redis (PostgreSQL mode), for child processes. */
+  redisUrl: string | null;
   /** PostgreSQL runs on this machine, so its processes' CPU can be read. */
   localPostgres: boolean;
   describe: string;
@@ -122,8 +131,7 @@ interface Services {
 }
 
 async function openServices(): Promise<Services> {
-  const databaseUrl = process.env.DATABASE_URL;
-  const redisUrl = process.env.REDIS_URL;
+  const { databaseUrl, redisUrl, databaseVariable, redisVariable } = benchServiceUrls();
   if (databaseUrl && redisUrl) {
     const scratch = `gradeops_bench_${process.pid}_${Date.now().toString(36)}`;
     const scratchUrl = new URL(databaseUrl);
@@ -135,6 +143,10 @@ async function openServices(): Promise<Services> {
     try {
       await migrateLatest(db);
       redis = await openRedis(redisUrl);
+      await assertEmptyRedis(redis, redisVariable).catch((error: unknown) => {
+        redis.disconnect();
+        throw error;
+      });
     } catch (error) {
       await db.destroy();
       await admin.raw(`DROP DATABASE IF EXISTS ${scratch}`).catch(() => {});
@@ -148,6 +160,7 @@ async function openServices(): Promise<Services> {
       db,
       redis,
       scratchUrl: scratchUrl.toString(),
+      redisUrl,
       localPostgres: ['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(scratchUrl.hostname),
       describe: `PostgreSQL ${pg.v} (scratch database ${scratch} on ${scratchUrl.host}, dropped afterwards), Redis ${redisVersion}`,
       async close() {
@@ -162,7 +175,7 @@ async function openServices(): Promise<Services> {
       },
     };
   }
-  if (databaseUrl || redisUrl) usageError('set both DATABASE_URL and REDIS_URL (PostgreSQL mode) or neither (PGlite mode)');
+  if (databaseUrl || redisUrl) usageError(`set both ${databaseVariable} and ${redisVariable} (PostgreSQL mode) or neither (PGlite mode)`);
   const db = openPglite(null);
   await migrateLatest(db);
   const redis = openRedisStandIn();
@@ -171,8 +184,9 @@ async function openServices(): Promise<Services> {
     db,
     redis,
     scratchUrl: null,
+    redisUrl: null,
     localPostgres: false,
-    describe: 'PGlite in memory + the in-process Redis stand-in (DATABASE_URL / REDIS_URL not set)',
+    describe: `PGlite in memory + the in-process Redis stand-in (${databaseVariable} / ${redisVariable} not set)`,
     async close() {
       redis.disconnect();
       await db.destroy();
@@ -337,7 +351,7 @@ async function memoryChild(): Promise<void> {
   let redis: Redis;
   if (scratchUrl) {
     db = openPostgres(scratchUrl, intFlag('pool', 16));
-    redis = await openRedis(process.env.REDIS_URL!);
+    redis = await openRedis(process.env.BENCH_REDIS_URL!);
   } else {
     db = openPglite(null);
     await migrateLatest(db);
@@ -428,6 +442,7 @@ async function memoryPhase(
     log(`memory: freezing ${n} learners at concurrency ${options.concurrency}, ${options.latencyMs} ms per edX call, in a child process…`);
     const env = { ...process.env };
     if (services.scratchUrl) env.BENCH_SCRATCH_URL = services.scratchUrl;
+    if (services.redisUrl) env.BENCH_REDIS_URL = services.redisUrl;
     const row = await runChild(
       [
         '--child',
@@ -541,8 +556,8 @@ async function statusPhase(services: Services, options: { enrollments: number; c
       })
       .sort((a, b) => b.medianMs - a.medianMs);
     const processMs =
-      services.scratchUrl && process.env.REDIS_URL
-        ? (await timeStatusProcess(run.key, { databaseUrl: services.scratchUrl, redisUrl: process.env.REDIS_URL }, 5)).runsMs
+      services.scratchUrl && services.redisUrl
+        ? (await timeStatusProcess(run.key, { databaseUrl: services.scratchUrl, redisUrl: services.redisUrl }, 5)).runsMs
         : [];
     const timing = {
       label,
@@ -843,7 +858,8 @@ async function main(): Promise<void> {
     latencyMs: intFlag('memory-latency', 2, 0),
     concurrency: intFlag('memory-concurrency', 32),
   };
-  const embedded = !(process.env.DATABASE_URL && process.env.REDIS_URL);
+  const urls = benchServiceUrls();
+  const embedded = !(urls.databaseUrl && urls.redisUrl);
   if (embedded && flags['memory-learners'] === undefined) {
     // PGlite answers one statement at a time and holds the whole database in this process:
     // 50,000 learners would take several minutes, so the embedded default stops at 20,000.
@@ -867,7 +883,9 @@ async function main(): Promise<void> {
   log(`bench: ${services.describe}; load average ${loadAtStart.map((x) => x.toFixed(2)).join(', ')} on ${os.cpus().length} cores`);
   if (loadAtStart[0] > os.cpus().length / 2) log('bench: the machine is busy: figures will be worse than on an idle machine');
   if (services.mode === 'pglite')
-    log('bench: PGlite mode — figures are not those of a PostgreSQL deployment; set DATABASE_URL and REDIS_URL for them');
+    log(
+      `bench: PGlite mode — figures are not those of a PostgreSQL deployment; set ${urls.databaseVariable} and ${urls.redisVariable} for them`,
+    );
   const sections: Array<[string, string]> = [];
   const out: string[] = [];
   try {
@@ -890,13 +908,13 @@ async function main(): Promise<void> {
       const result = await replStartup({
         runs: intFlag('repl-starts', 5),
         databaseUrl: services.scratchUrl ?? undefined,
-        redisUrl: services.scratchUrl ? process.env.REDIS_URL : undefined,
+        redisUrl: services.redisUrl ?? undefined,
       });
       sections.push(['repl', replStartupMarkdown(result)]);
       out.push('(d) gradeops repl start-up', replStartupMarkdown(result));
     }
     if (want('tui')) {
-      const rows = await tuiStartupPhase({ launches: intFlag('tui-launches', 5) });
+      const rows = await tuiStartupPhase({ launches: intFlag('tui-launches', 5), ...urls });
       sections.push(['tui', tuiStartupMarkdown(rows)]);
       out.push('(e) console start-up', tuiStartupMarkdown(rows));
     }
@@ -906,6 +924,24 @@ async function main(): Promise<void> {
       const markdown = projectionMarkdown(result, services.describe);
       sections.push(['projection', markdown]);
       out.push('(f) exam projection', markdown);
+    }
+    if (want('cold')) {
+      if (!services.scratchUrl || !services.redisUrl) {
+        log(`bench: cold-process phase skipped: it needs PostgreSQL (${urls.databaseVariable} and ${urls.redisVariable})`);
+      } else {
+        const result = await coldPhase(
+          { db: services.db, redis: services.redis, scratchUrl: services.scratchUrl, redisUrl: services.redisUrl },
+          {
+            learners: intFlag('cold-learners', 3000),
+            latencies: intListFlag('cold-latency', [20, 100]),
+            concurrency: 32,
+            log,
+            cpuProfDir: process.env.BENCH_COLD_CPU_PROF,
+          },
+        );
+        sections.push(['cold', coldMarkdown(result)]);
+        out.push('(g) cold freeze process', coldMarkdown(result));
+      }
     }
   } finally {
     await services.close();
@@ -917,7 +953,7 @@ async function main(): Promise<void> {
     const cpus = os.cpus();
     const env =
       services.mode === 'postgres'
-        ? `DATABASE_URL=${redactUrl(process.env.DATABASE_URL!)} REDIS_URL=${redactUrl(process.env.REDIS_URL!)} `
+        ? `${urls.databaseVariable}=${redactUrl(urls.databaseUrl!)} ${urls.redisVariable}=${redactUrl(urls.redisUrl!)} `
         : '';
     const command = `${env}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
     const header = [

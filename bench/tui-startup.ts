@@ -41,7 +41,8 @@ function median(values: number[]): number {
 }
 
 /** Whether bin/gradeops.js will run dist/ (it does when the build is newer than every source). */
-function buildIsCurrent(): boolean {
+/** bin/gradeops.js runs dist/ only when it is newer than every source: which code a timing measured. */
+export function buildIsCurrent(): boolean {
   const built = path.join(ROOT, 'dist', 'src', 'cli.js');
   if (!existsSync(built)) return false;
   const newest = (dir: string): number => {
@@ -140,7 +141,7 @@ async function embedded(launches: number): Promise<TuiStartupRow> {
   }
 }
 
-/** A scratch database on DATABASE_URL's server, seeded with the demo world, dropped afterwards. */
+/** A scratch database on the bench database's server, seeded with the demo world, dropped afterwards. */
 async function postgres(launches: number, databaseUrl: string, redisUrl: string): Promise<TuiStartupRow> {
   const scratch = `gradeops_bench_tui_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(databaseUrl);
@@ -159,13 +160,19 @@ async function postgres(launches: number, databaseUrl: string, redisUrl: string)
   }
 }
 
-export async function tuiStartupPhase(options: { launches: number }): Promise<TuiStartupRow[]> {
+export async function tuiStartupPhase(options: {
+  launches: number;
+  databaseUrl?: string;
+  redisUrl?: string;
+  databaseVariable: string;
+  redisVariable: string;
+}): Promise<TuiStartupRow[]> {
   if (spawnSync('script', ['--version']).status !== 0)
     throw new Error('the console start-up bench needs util-linux `script` for a pseudo-terminal');
   const rows = [await embedded(options.launches)];
-  const { DATABASE_URL, REDIS_URL } = process.env;
-  if (DATABASE_URL && REDIS_URL) rows.push(await postgres(options.launches, DATABASE_URL, REDIS_URL));
-  else log('bench: console start-up on PostgreSQL skipped: set DATABASE_URL and REDIS_URL for it');
+  // The bench's services (bench/service-urls.ts), never the operator's DATABASE_URL / REDIS_URL.
+  if (options.databaseUrl && options.redisUrl) rows.push(await postgres(options.launches, options.databaseUrl, options.redisUrl));
+  else log(`bench: console start-up on PostgreSQL skipped: set ${options.databaseVariable} and ${options.redisVariable} for it`);
   return rows;
 }
 

@@ -11,6 +11,7 @@ interface FreezeOptions {
   concurrency?: string;
   rate?: string;
   retryFailed?: boolean;
+  fullRefresh?: boolean;
   json?: boolean;
 }
 
@@ -76,6 +77,10 @@ export function registerFreeze(program: Command): void {
     .option('--concurrency <n>', 'learners frozen at once', undefined)
     .option('--rate <n>', 'at most this many edX calls per second')
     .option('--retry-failed', 'retry the learners on the failed list instead of completing without them')
+    .option(
+      '--full-refresh',
+      "refresh every cached enrollment of each learner on the run's backend, as MicroMasters does (default: this run only)",
+    )
     .option('--json', 'print a JSON summary for scripts')
     .action((courseKey: string, options: FreezeOptions) =>
       runCommand(options, async (services, out) => {
@@ -130,6 +135,7 @@ export function registerFreeze(program: Command): void {
           const summary = await runFreezeJob(ctx, courseKey, {
             concurrency,
             retryFailed: options.retryFailed,
+            fullRefresh: options.fullRefresh,
             signal: abort.signal,
             events,
             publishEveryMs: view ? 100 : 2_000,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { diagnoseLearner } from '../../src/domain/diagnosis/diagnose.js';
-import { runFreezeJob } from '../../src/domain/freeze/freeze-job.js';
+import { runFreezeJob } from '../helpers/freeze-mode.js';
 import { getFreezeStatus, type FreezeCounts } from '../../src/domain/freeze/freeze-status.js';
 import { standingOf, usersNeedingFreeze } from '../../src/domain/freeze/users-needing-freeze.js';
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { completeFreeze } from '../../src/domain/freeze/complete-freeze.js';
-import { runFreezeJob } from '../../src/domain/freeze/freeze-job.js';
+import { runFreezeJob } from '../helpers/freeze-mode.js';
 import { getFreezeStatus, type FreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { setStatusComplete } from '../../src/domain/course-runs/grading-status.js';
 import { usersNeedingFreeze } from '../../src/domain/freeze/users-needing-freeze.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freezeOneUser } from '../../src/domain/final-grades/freeze-user.js';
 import { resyncFinalGrade } from '../../src/domain/final-grades/resync.js';
 import { FreezeEmitter } from '../../src/domain/freeze/freeze-events.js';
-import { runFreezeJob } from '../../src/domain/freeze/freeze-job.js';
+import { runFreezeJob } from '../helpers/freeze-mode.js';
 import { getFreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { createTestWorld, failedListOf, finalGradesOf, opsErrorOf, type TestRun, type TestWorld } from '../helpers/world.js';
 

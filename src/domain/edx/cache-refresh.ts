@@ -1,7 +1,7 @@
 import type { Db } from '../db.js';
 import type { EdxSettings, Provider } from './edx-settings.js';
 import type { EdxClient, EdxObject } from './edx-client.js';
-import { loadRefreshInputs, replaceCachedRows, type CacheAnswer } from './cache-store.js';
+import { loadRefreshInputs, replaceCachedRows, replaceCachedRowsMany, type CacheAnswer, type RefreshInputs } from './cache-store.js';
 import { openUserSession } from './user-token.js';
 
 // spec 2.3: refreshing one learner's cached edX data. Every edX call happens before the write:
@@ -30,6 +30,13 @@ export interface EnrollmentRefreshSummary {
 
 export interface RefreshOptions {
   now?: Date;
+  /**
+   * The batch freeze's targeted refresh (spec 5b): ask only about this run and apply the 2.3 rules
+   * to its rows alone. Absent: MicroMasters' full refresh of every cached enrollment's course key.
+   */
+  onlyRun?: { id: number; courseKey: string };
+  /** The learner's social-auth row and cached enrollment keys, when the caller read them ahead (the freeze job). */
+  inputs?: RefreshInputs;
 }
 
 /** The course key an edX object is about, else the key it was asked for (the reference matches on the object's key). */
@@ -50,6 +57,8 @@ export interface FetchedGradeData {
   provider: Provider;
   tokenRefreshed: boolean;
   courseKeys: string[];
+  /** The run a targeted refresh is about (its rows alone are written); null: a full refresh. */
+  onlyRunId: number | null;
   /** Verified certificates (null for MITx Online: no certificate is fetched, deleted or stamped, spec 2.3 step 4 / E18). */
   certificates: CacheAnswer[] | null;
   currentGrades: CacheAnswer[];
@@ -69,11 +78,14 @@ export async function fetchUserGradeData(
   options: RefreshOptions = {},
 ): Promise<FetchedGradeData> {
   const now = options.now ?? new Date();
-  const inputs = await loadRefreshInputs(db, userId, provider);
+  const inputs = options.inputs ?? (await loadRefreshInputs(db, userId, provider));
   const { social, client, tokenRefreshed } = await openUserSession(db, settings, userId, provider, now, inputs);
-  const { courseKeys } = inputs;
+  // spec 5b, targeted: the run's key is asked only when the full refresh would ask it (a cached
+  // enrollment names it), so the run's rows end up as the full refresh would leave them.
+  const only = options.onlyRun;
+  const courseKeys = only ? inputs.courseKeys.filter((k) => k === only.courseKey) : inputs.courseKeys;
   const { certificates, currentGrades } = await fetchGradeAnswers(client, social.uid, courseKeys);
-  return { userId, provider, tokenRefreshed, courseKeys, certificates, currentGrades };
+  return { userId, provider, tokenRefreshed, courseKeys, onlyRunId: only?.id ?? null, certificates, currentGrades };
 }
 
 /**
@@ -120,15 +132,64 @@ export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now
     removedCurrentGrades: 0,
   };
   if (fetched.certificates) {
-    const written = await replaceCachedRows(db, 'dashboard_cachedcertificate', 'certificate', userId, provider, fetched.certificates, now);
+    const written = await replaceCachedRows(
+      db,
+      'dashboard_cachedcertificate',
+      'certificate',
+      userId,
+      provider,
+      fetched.certificates,
+      now,
+      fetched.onlyRunId,
+    );
     summary.certificates = written.stored;
     summary.removedCertificates = written.removed;
   }
   const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  const written = await replaceCachedRows(db, 'dashboard_cachedcurrentgrade', column, userId, provider, fetched.currentGrades, now);
+  const written = await replaceCachedRows(
+    db,
+    'dashboard_cachedcurrentgrade',
+    column,
+    userId,
+    provider,
+    fetched.currentGrades,
+    now,
+    fetched.onlyRunId,
+  );
   summary.currentGrades = written.stored;
   summary.removedCurrentGrades = written.removed;
   return summary;
+}
+
+/**
+ * `writeUserGradeCache` for a batch of learners fetched for one run and backend, in two statements
+ * (certificates, current grades) whatever the batch size: the freeze job's write batches.
+ */
+export async function writeGradeCacheMany(db: Db, fetched: readonly FetchedGradeData[], now: Date): Promise<void> {
+  if (fetched.length === 0) return;
+  const { provider, onlyRunId } = fetched[0];
+  if (fetched.some((f) => f.provider !== provider || f.onlyRunId !== onlyRunId))
+    throw new Error('writeGradeCacheMany: one backend and one refresh scope per batch');
+  const withCertificates = fetched.filter((f) => f.certificates !== null);
+  await replaceCachedRowsMany(
+    db,
+    'dashboard_cachedcertificate',
+    'certificate',
+    withCertificates.map((f) => ({ userId: f.userId, answers: f.certificates! })),
+    provider,
+    now,
+    onlyRunId,
+  );
+  const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
+  await replaceCachedRowsMany(
+    db,
+    'dashboard_cachedcurrentgrade',
+    column,
+    fetched.map((f) => ({ userId: f.userId, answers: f.currentGrades })),
+    provider,
+    now,
+    onlyRunId,
+  );
 }
 
 /** `update_all_cached_grade_data(user, provider)`: fetch, then write (spec 2.3 steps 1–5). */

@@ -19,3 +19,27 @@ export async function loadCachedGradeData(db: Db, userId: number, courseRunId: n
   const asObject = (value: unknown) => (value ?? null) as Record<string, unknown> | null;
   return { enrollment: asObject(row.enrollment), certificate: asObject(row.certificate), currentGrade: asObject(row.current_grade) };
 }
+
+/** The three cached rows of many learners on one run, in one statement (the freeze job's write batches). */
+export async function loadCachedGradeDataMany(
+  db: Db,
+  userIds: readonly number[],
+  courseRunId: number,
+): Promise<Map<number, CachedGradeData>> {
+  const rows = await preparedRows<{ user_id: number; enrollment: unknown; certificate: unknown; current_grade: unknown }>(
+    db,
+    `SELECT u.user_id,
+            (SELECT data FROM dashboard_cachedenrollment WHERE user_id = u.user_id AND course_run_id = ?) AS enrollment,
+            (SELECT data FROM dashboard_cachedcertificate WHERE user_id = u.user_id AND course_run_id = ?) AS certificate,
+            (SELECT data FROM dashboard_cachedcurrentgrade WHERE user_id = u.user_id AND course_run_id = ?) AS current_grade
+       FROM (SELECT DISTINCT value::integer AS user_id FROM jsonb_array_elements_text(?::jsonb)) u`,
+    [courseRunId, courseRunId, courseRunId, JSON.stringify(userIds)],
+  );
+  const asObject = (value: unknown) => (value ?? null) as Record<string, unknown> | null;
+  return new Map(
+    rows.map((row) => [
+      Number(row.user_id),
+      { enrollment: asObject(row.enrollment), certificate: asObject(row.certificate), currentGrade: asObject(row.current_grade) },
+    ]),
+  );
+}

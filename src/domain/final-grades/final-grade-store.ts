@@ -138,6 +138,83 @@ export async function insertFinalGradeAudited(
   return rows[0] ? { ...rowToFinalGrade(rows[0]), sideEffectsDueId: Number(rows[0].side_effects_due_id) } : null;
 }
 
+/** One learner of `insertFinalGradesAudited`: the values, and what its audit row says beside them. */
+export interface NewFrozenGrade {
+  userId: number;
+  username: string | null;
+  values: FinalGradeValues;
+  /** `newFinalGradeForAudit` of the values (the new row's id is added in the statement). */
+  after: Record<string, unknown>;
+  detail: unknown;
+}
+
+/**
+ * `insertFinalGradeAudited` for a batch of learners of one run, in one statement: each FinalGrade
+ * with its `freeze-user` audit row and its side-effects-due row, all or nothing. A learner whose
+ * (user, run) row exists already is skipped (absent from the result), as in the one-learner form.
+ */
+export async function insertFinalGradesAudited(
+  db: Db,
+  courseRunId: number,
+  grades: readonly NewFrozenGrade[],
+  now: Date,
+  common: { operator: string; courseKey: string; due: Pick<DueRowInput, 'source' | 'freezeRunId'> },
+): Promise<Map<number, FinalGrade & { sideEffectsDueId: number }>> {
+  const created = new Map<number, FinalGrade & { sideEffectsDueId: number }>();
+  if (grades.length === 0) return created;
+  const payload = JSON.stringify(
+    grades.map((g) => ({
+      user_id: g.userId,
+      username: g.username,
+      grade: g.values.grade,
+      passed: g.values.passed,
+      status: g.values.status,
+      paid: g.values.paidOnEdx,
+      data_after: g.after,
+      detail: g.detail ?? null,
+    })),
+  );
+  const rows = await preparedRows<Record<string, unknown>>(
+    db,
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb)
+         AS x(user_id integer, username text, grade double precision, passed boolean, status text, paid boolean, data_after jsonb, detail jsonb)
+     ), created AS (
+       INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
+       SELECT user_id, ?::integer, grade, passed, status, paid, ?::timestamptz, ?::timestamptz FROM input ORDER BY user_id
+       ON CONFLICT (user_id, course_run_id) DO NOTHING
+       RETURNING id, user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on
+     ), audited AS (
+       INSERT INTO gradeops_audit_log (operator, action, course_key, course_run_id, user_id, username, data_before, data_after, detail, side_effects_due_id)
+       SELECT ?::text, 'freeze-user', ?::text, created.course_run_id, created.user_id, input.username, NULL,
+              input.data_after || jsonb_build_object('id', created.id), input.detail, NULL
+         FROM created JOIN input ON input.user_id = created.user_id
+     ), due AS (
+       INSERT INTO gradeops_side_effects_due
+              (final_grade_id, user_id, course_run_id, course_key, username, created, source, operator, freeze_run_id, due_on)
+       SELECT created.id, created.user_id, created.course_run_id, ?::text, input.username, true, ?::text, ?::text, ?::bigint, ?::timestamptz
+         FROM created JOIN input ON input.user_id = created.user_id
+       RETURNING id, final_grade_id
+     )
+     SELECT created.*, due.id AS side_effects_due_id FROM created JOIN due ON due.final_grade_id = created.id`,
+    [
+      payload,
+      courseRunId,
+      now,
+      now,
+      common.operator,
+      common.courseKey,
+      common.courseKey,
+      common.due.source,
+      common.operator,
+      common.due.freezeRunId,
+      now,
+    ],
+  );
+  for (const row of rows) created.set(Number(row.user_id), { ...rowToFinalGrade(row), sideEffectsDueId: Number(row.side_effects_due_id) });
+  return created;
+}
+
 /** What `finalGradeForAudit` will say of a FinalGrade about to be inserted, but its id. */
 export function newFinalGradeForAudit(userId: number, courseRunId: number, values: FinalGradeValues, now: Date): Record<string, unknown> {
   const { id: _id, ...rest } = finalGradeForAudit({ id: 0, userId, courseRunId, ...values, createdOn: now, updatedOn: now })!;

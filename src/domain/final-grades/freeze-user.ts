@@ -3,7 +3,8 @@ import { nowOf } from '../context.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { findLearnerByUsername } from '../users.js';
-import { fetchUserGradeData, writeUserGradeCache, type FetchedGradeData } from '../edx/cache-refresh.js';
+import { fetchUserGradeData, writeGradeCacheMany, writeUserGradeCache, type FetchedGradeData } from '../edx/cache-refresh.js';
+import type { RefreshInputs } from '../edx/cache-store.js';
 import { OpsError, failureMessage, isOpsError } from '../errors.js';
 import { clearFailure, recordFailure, type FailureReason } from '../freeze/failed-users.js';
 import { afterFinalGradeWrite } from '../grade-effects/after-final-grade-write.js';
@@ -11,9 +12,17 @@ import type { FinalGradeSideEffects } from '../grade-effects/final-grade-side-ef
 import { finishDueOfRun } from '../grade-effects/finish-due.js';
 import type { SideEffectPlan } from '../grade-effects/side-effect-plan.js';
 import { immediateDueSink, type DueSink } from '../grade-effects/side-effects-due.js';
-import { loadCachedGradeData } from './cached-grade-data.js';
+import { loadCachedGradeData, loadCachedGradeDataMany } from './cached-grade-data.js';
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
-import { findFinalGrade, insertFinalGradeAudited, newFinalGradeForAudit, sameValues, type FinalGrade } from './final-grade-store.js';
+import {
+  findFinalGrade,
+  insertFinalGradeAudited,
+  insertFinalGradesAudited,
+  newFinalGradeForAudit,
+  sameValues,
+  type FinalGrade,
+  type FinalGradeValues,
+} from './final-grade-store.js';
 
 // spec 2.5, corrected by 5b: refresh, compute, create the complete FinalGrade. A differing
 // existing FinalGrade is a `conflict` failure (never overwritten: resync is the tool for it),
@@ -60,6 +69,13 @@ export interface FreezeUserOptions {
   sideEffectPlan?: SideEffectPlan;
   /** Where finished side-effects-due rows go (the job batches their deletes); default: deleted at once. */
   dueSink?: DueSink;
+  /**
+   * spec 5b: 'targeted' (the batch freeze) asks edX about this run only; 'full' (the default, and
+   * `freeze --full-refresh`) refreshes every cached enrollment of the learner on the backend.
+   */
+  refresh?: 'targeted' | 'full';
+  /** The learner's refresh inputs, read ahead by the freeze job (else read here). */
+  refreshInputs?: RefreshInputs;
 }
 
 type FailedFreeze = Extract<FreezeUserResult, { outcome: 'failed' }>;
@@ -103,7 +119,8 @@ export async function fetchForFreeze(
   options: FreezeUserOptions = {},
 ): Promise<FetchedGradeData | FailedFreeze> {
   try {
-    return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx) });
+    const onlyRun = options.refresh === 'targeted' ? { id: run.id, courseKey: run.courseKey } : undefined;
+    return await fetchUserGradeData(ctx.db, ctx.edx, userId, run.backend, { now: nowOf(ctx), onlyRun, inputs: options.refreshInputs });
   } catch (error) {
     // edX not answering at all is about edX, not the learner: putting them on the failed list
     // would let the next run complete without them (spec 2.6 re-run), so it ends the job instead.
@@ -131,7 +148,7 @@ export async function freezeFetchedUser(
     return fail(reasonOf(error), failureMessage(error));
   }
 
-  const values = { grade: computed.grade, passed: computed.passed, paidOnEdx: computed.paidOnEdx, status: 'complete' as const };
+  const values = frozenValues(computed);
   const now = nowOf(ctx);
   // The unique (user, run) pair decides: the insert (with its audit row, in the same statement) is
   // skipped when a row exists (ours from before, or a concurrent freeze's), and only then is that
@@ -151,7 +168,7 @@ export async function freezeFetchedUser(
       username: options.username ?? null,
       before: null,
       after: newFinalGradeForAudit(userId, run.id, values, now),
-      detail: { rule: computed.rule, inputs: computed.inputs, freezeRunId: options.freezeRunId ?? null },
+      detail: auditDetail(computed, options),
     },
     {
       courseKey: run.courseKey,
@@ -161,10 +178,36 @@ export async function freezeFetchedUser(
       freezeRunId: options.freezeRunId ?? null,
     },
   );
-  const written = created ? { existing: null, created } : { existing: await findFinalGrade(ctx.db, userId, run.id), created: null };
+  return settleWrite(ctx, run, userId, computed, created, options);
+}
 
-  if (written.created) {
-    const { sideEffectsDueId, ...finalGrade } = written.created;
+const frozenValues = (computed: ComputedFinalGrade): FinalGradeValues => ({
+  grade: computed.grade,
+  passed: computed.passed,
+  paidOnEdx: computed.paidOnEdx,
+  status: 'complete',
+});
+
+const auditDetail = (computed: ComputedFinalGrade, options: FreezeUserOptions) => ({
+  rule: computed.rule,
+  inputs: computed.inputs,
+  freezeRunId: options.freezeRunId ?? null,
+});
+
+/**
+ * After the insert: a created FinalGrade is frozen (its side effects follow, spec 2.8 via the
+ * outbox); an existing one is either the same (already frozen) or a `conflict` failure.
+ */
+async function settleWrite(
+  ctx: DomainContext,
+  run: CourseRun,
+  userId: number,
+  computed: ComputedFinalGrade,
+  created: (FinalGrade & { sideEffectsDueId: number }) | null,
+  options: FreezeUserOptions,
+): Promise<FreezeUserResult> {
+  if (created) {
+    const { sideEffectsDueId, ...finalGrade } = created;
     // Committed: from here on the learner is frozen, whatever fails (spec 2.8 effects via the outbox).
     const after = await afterFinalGradeWrite(ctx, run, finalGrade, {
       created: true,
@@ -176,17 +219,109 @@ export async function freezeFetchedUser(
     });
     return { outcome: 'frozen', finalGrade, computed, sideEffects: after.sideEffects, warnings: after.warnings };
   }
-  const existing = written.existing!;
+  const values = frozenValues(computed);
+  const existing = await findFinalGrade(ctx.db, userId, run.id);
+  if (!existing)
+    return failFreeze(ctx, run, userId, options, 'internal', 'the FinalGrade was neither created nor found; freeze this learner again');
   if (sameValues(existing, values)) {
     // Frozen before: a failure to clear the list is harmless (a frozen learner counts as frozen).
     if (options.mayHaveFailure !== false) await clearFailure(ctx.db, ctx.redis, run, userId).catch(() => {});
     return { outcome: 'already-frozen', finalGrade: existing, computed };
   }
-  return fail(
+  return failFreeze(
+    ctx,
+    run,
+    userId,
+    options,
     'conflict',
     `an existing ${existing.status} FinalGrade (grade ${existing.grade}, passed ${existing.passed}, paid ${existing.paidOnEdx}) differs from the computed one (grade ${computed.grade}, passed ${computed.passed}, paid ${computed.paidOnEdx}); resync it`,
     { existing, computed },
   );
+}
+
+/** One learner of a write batch: what edX said, and the options `freezeFetchedUser` would take. */
+export interface FetchedLearner {
+  fetched: FetchedGradeData;
+  options: FreezeUserOptions;
+}
+
+/**
+ * `freezeFetchedUser` for a batch of learners of one run, with the same results learner by
+ * learner, in a few statements for the whole batch: the cache rows (two), the cached data read
+ * back (one), and the FinalGrades with their audit and side-effects-due rows (one, all or
+ * nothing). A learner's compute failure fails that learner alone; a batch statement that fails
+ * sends every learner it left unsettled through `freezeFetchedUser`, one by one, so a bad
+ * learner costs the batch its speed, never its outcome. Side effects run per learner after the
+ * commit, as everywhere.
+ */
+export async function freezeFetchedBatch(
+  ctx: DomainContext,
+  run: CourseRun,
+  batch: readonly FetchedLearner[],
+): Promise<FreezeUserResult[]> {
+  if (batch.length <= 1 || new Set(batch.map((b) => b.fetched.userId)).size !== batch.length)
+    return Promise.all(batch.map((b) => freezeFetchedUser(ctx, run, b.fetched, b.options)));
+  const now = nowOf(ctx);
+  let cached: Map<number, Awaited<ReturnType<typeof loadCachedGradeData>>>;
+  try {
+    await writeGradeCacheMany(
+      ctx.db,
+      batch.map((b) => b.fetched),
+      now,
+    );
+    cached = await loadCachedGradeDataMany(
+      ctx.db,
+      batch.map((b) => b.fetched.userId),
+      run.id,
+    );
+  } catch {
+    return Promise.all(batch.map((b) => freezeFetchedUser(ctx, run, b.fetched, b.options)));
+  }
+
+  const results: Array<Promise<FreezeUserResult> | null> = batch.map(() => null);
+  const computedOf = new Map<number, ComputedFinalGrade>();
+  batch.forEach((b, i) => {
+    const { userId } = b.fetched;
+    try {
+      const data = cached.get(userId) ?? { enrollment: null, certificate: null, currentGrade: null };
+      computedOf.set(userId, computeFinalGrade(run, data));
+    } catch (error) {
+      results[i] = failFreeze(ctx, run, userId, b.options, reasonOf(error), failureMessage(error));
+    }
+  });
+  const toInsert = batch.filter((b) => computedOf.has(b.fetched.userId));
+  let created: Map<number, FinalGrade & { sideEffectsDueId: number }>;
+  try {
+    const freezeRunId = toInsert[0]?.options.freezeRunId ?? null;
+    created = await insertFinalGradesAudited(
+      ctx.db,
+      run.id,
+      toInsert.map((b) => {
+        const computed = computedOf.get(b.fetched.userId)!;
+        const values = frozenValues(computed);
+        return {
+          userId: b.fetched.userId,
+          username: b.options.username ?? null,
+          values,
+          after: newFinalGradeForAudit(b.fetched.userId, run.id, values, now),
+          detail: auditDetail(computed, b.options),
+        };
+      }),
+      now,
+      { operator: ctx.operator, courseKey: run.courseKey, due: { source: freezeRunId ? 'freeze' : 'freeze-user', freezeRunId } },
+    );
+  } catch {
+    // Nothing of the batch's FinalGrades committed (one statement): each learner goes the one-by-one way.
+    batch.forEach((b, i) => {
+      results[i] ??= freezeFetchedUser(ctx, run, b.fetched, b.options);
+    });
+    return Promise.all(results as Array<Promise<FreezeUserResult>>);
+  }
+  batch.forEach((b, i) => {
+    const userId = b.fetched.userId;
+    results[i] ??= settleWrite(ctx, run, userId, computedOf.get(userId)!, created.get(userId) ?? null, b.options);
+  });
+  return Promise.all(results as Array<Promise<FreezeUserResult>>);
 }
 
 export function assertNotFailed(result: FreezeUserResult): asserts result is Exclude<FreezeUserResult, { outcome: 'failed' }> {

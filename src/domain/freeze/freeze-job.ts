@@ -7,7 +7,14 @@ import { toCount } from '../db.js';
 import { findCourseRunByKey, type CourseRun } from '../course-runs/course-run-store.js';
 import { assertCanFreeze } from '../course-runs/freeze-date.js';
 import { ensurePendingStatus, getGradingStatus, setStatusComplete } from '../course-runs/grading-status.js';
-import { fetchForFreeze, freezeFetchedUser, isEdxOutage, type FreezeUserResult } from '../final-grades/freeze-user.js';
+import {
+  fetchForFreeze,
+  freezeFetchedBatch,
+  isEdxOutage,
+  type FetchedLearner,
+  type FreezeUserResult,
+} from '../final-grades/freeze-user.js';
+import { loadRefreshInputsMany, type RefreshInputs } from '../edx/cache-store.js';
 import { findFinalGrade, type FinalGrade } from '../final-grades/final-grade-store.js';
 import { OpsError, failureMessage } from '../errors.js';
 import { finishDueSideEffects } from '../grade-effects/finish-due.js';
@@ -21,6 +28,7 @@ import { acquireFreezeLock } from './freeze-lock.js';
 import { publishProgress, RateMeter, type FreezeProgress } from './freeze-progress.js';
 import { failedUsersKey, micromastersGroupKey } from './redis-keys.js';
 import { usersNeedingFreeze } from './users-needing-freeze.js';
+import { WriteBatches } from './write-batches.js';
 
 // spec 2.6 as a foreground job, corrected by 5b and issue #3: each learner is frozen once, in a
 // p-queue; failures go to the failed list with a reason; with no failure the run completes at
@@ -35,6 +43,11 @@ export interface FreezeJobOptions {
   events?: FreezeEmitter;
   /** How often progress is published to Redis for watchers. */
   publishEveryMs?: number;
+  /**
+   * spec 5b: by default each learner's refresh asks edX about this run only (one certificate call
+   * on edX, one grade call); true keeps MicroMasters' refresh of every cached enrollment.
+   */
+  fullRefresh?: boolean;
 }
 
 export interface FreezeJobSummary {
@@ -117,7 +130,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
     }
 
     const concurrency = Math.max(1, options.concurrency ?? 8);
-    const freezeRunId = await startRunRecord(ctx, run, concurrency, queue.length, lock.owner.startedOn);
+    const refresh = options.fullRefresh ? ('full' as const) : ('targeted' as const);
+    const freezeRunId = await startRunRecord(ctx, run, { concurrency, queued: queue.length, refresh }, lock.owner.startedOn);
     const usernames = await usernamesById(ctx.db, queue);
     const progress: FreezeProgress = {
       queued: queue.length,
@@ -160,11 +174,11 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
 
     // Two stages, so the `concurrency` edX slots never wait for PostgreSQL: a slot fetches what edX
     // says of a learner, hands it to the writers (cache rows, FinalGrade, side effects) and takes
-    // the next learner. The writers' backlog is bounded, so a slow database slows the slots down.
+    // the next learner. The writers work in batches (write-batches.ts); their backlog is bounded,
+    // so a slow database slows the slots down.
     const edxSlots = new PQueue({ concurrency });
     // Finished side-effects-due rows are deleted in batches: one statement per learner fewer.
     const dueSink = batchedDueSink(ctx.db);
-    const writers = new PQueue({ concurrency });
     const stop = () => edxSlots.clear();
     // Set when edX stops answering at all: the job stops like an interruption, and the learners
     // it hit stay in "remaining", not on the failed list.
@@ -219,6 +233,38 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
       await publish();
     };
 
+    const writers = new WriteBatches<FetchedLearner>(
+      async (batch) => {
+        const results = await freezeFetchedBatch(ctx, run, batch).catch((error: unknown) =>
+          Promise.all(batch.map((b) => asInternalFailure(b.fetched.userId, error))),
+        );
+        for (const [i, b] of batch.entries()) {
+          const userId = b.fetched.userId;
+          await account(userId, usernames.get(userId) ?? String(userId), results[i]).catch(onTaskError);
+        }
+      },
+      64,
+      Math.min(2, concurrency),
+      concurrency,
+    );
+    // Each learner's social-auth row and cached enrollment keys are read a slice of the queue at
+    // a time, one statement per slice instead of one per learner. A slice that cannot be read
+    // leaves its learners to read their own.
+    const queuePosition = new Map(queue.map((id, i) => [id, i]));
+    const inputsAhead = new Map<number, Promise<Map<number, RefreshInputs> | null>>();
+    const SLICE = 128;
+    const inputsOf = async (userId: number): Promise<RefreshInputs | undefined> => {
+      const at = queuePosition.get(userId) ?? 0;
+      const slice = Math.floor(at / SLICE);
+      let loading = inputsAhead.get(slice);
+      if (!loading) {
+        loading = loadRefreshInputsMany(ctx.db, queue.slice(slice * SLICE, (slice + 1) * SLICE), run.backend).catch(() => null);
+        inputsAhead.set(slice, loading);
+        inputsAhead.delete(slice - 2);
+      }
+      return (await loading)?.get(userId);
+    };
+
     options.signal?.addEventListener('abort', stop, { once: true });
     // Issue 12 §5: a lost lock stops the job like Ctrl-C: no new learner, those in flight finish.
     lock.lost.addEventListener('abort', stop, { once: true });
@@ -234,7 +280,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
           if (outage || lock.lost.aborted) return;
           const username = usernames.get(userId) ?? String(userId);
           const mayHaveFailure = failedIds.has(userId) || withFailureRows.has(userId);
-          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan, dueSink };
+          const refreshInputs = await inputsOf(userId);
+          const learnerOptions = { freezeRunId, username, mayHaveFailure, sideEffectPlan, dueSink, refresh, refreshInputs };
           const fetched = await fetchForFreeze(ctx, run, userId, learnerOptions).catch(async (error: unknown) => {
             if (isEdxOutage(error)) {
               outage ??= error;
@@ -248,16 +295,8 @@ export async function runFreezeJob(ctx: DomainContext, courseKey: string, option
             await account(userId, username, fetched);
             return;
           }
-          if (writers.size >= concurrency) await writers.onSizeLessThan(concurrency);
           // Once fetched, a learner is written even when the job is being stopped: "those in flight finish".
-          writers
-            .add(async () => {
-              const result = await freezeFetchedUser(ctx, run, fetched, learnerOptions).catch((error: unknown) =>
-                asInternalFailure(userId, error),
-              );
-              await account(userId, username, result);
-            })
-            .catch(onTaskError);
+          await writers.add({ fetched, options: learnerOptions });
         })
         .catch(onTaskError);
       // Keep the p-queue's backlog bounded so 100k learners do not become 100k closures at once.
@@ -367,7 +406,12 @@ async function completeRun(ctx: DomainContext, run: CourseRun, detail: Record<st
   await ctx.redis.del(failedUsersKey(run.courseKey));
 }
 
-async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: number, queued: number, startedOn: string): Promise<number> {
+async function startRunRecord(
+  ctx: DomainContext,
+  run: CourseRun,
+  { concurrency, queued, refresh }: { concurrency: number; queued: number; refresh: 'targeted' | 'full' },
+  startedOn: string,
+): Promise<number> {
   return ctx.db.transaction(async (trx) => {
     await ensurePendingStatus(trx, run.id, nowOf(ctx));
     // A run record left "running" by a process that died is closed as crashed: we hold the lock now.
@@ -393,7 +437,7 @@ async function startRunRecord(ctx: DomainContext, run: CourseRun, concurrency: n
       action: 'freeze-started',
       courseKey: run.courseKey,
       courseRunId: run.id,
-      detail: { freezeRunId: id, queued, concurrency },
+      detail: { freezeRunId: id, queued, concurrency, refresh },
     });
     return id;
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { DomainContext } from '../context.js';
 import { nowOf } from '../context.js';
+import { gatheredByTurn } from '../turn-batch.js';
 import { writeAudits, type AuditSubject } from '../audit/audit-log.js';
 import { rawRows } from '../db.js';
 import type { SqlFragment } from '../sql-facts.js';
@@ -160,10 +161,48 @@ export async function generateProgramLetter(
   const candidate: LetterCandidate = { subject, passedCourseIds, letter: facts.letter };
   const decision = decide(requirements, candidate);
   if (decision.outcome === 'skipped') return { ...decision, passedCourseIds };
+  const write: LetterWrite = { ctx, requirements, candidate };
+  // The letters of one freeze write batch (issue 10 §2) are written in one transaction.
+  if (ctx.db.isTransaction) return writeOneLetter(write);
+  return gatheredLetterWrites(letterKey(ctx, requirements.programId), write);
+}
+
+interface LetterWrite {
+  ctx: DomainContext;
+  requirements: ProgramRequirements;
+  candidate: LetterCandidate;
+}
+
+function writeOneLetter({ ctx, requirements, candidate }: LetterWrite): Promise<ProgramLetterOutcome> {
   return ctx.db.transaction(async (trx) => {
     const outcomes = await writeProgramLetters(trx, ctx.operator, nowOf(ctx), requirements, [candidate]);
-    return outcomes.get(subject.userId)!;
+    return outcomes.get(candidate.subject.userId)!;
   });
+}
+
+const gatheredLetterWrites = gatheredByTurn<LetterWrite, ProgramLetterOutcome>(async (writes) => {
+  const { ctx, requirements } = writes[0];
+  const outcomes = await ctx.db.transaction((trx) =>
+    writeProgramLetters(
+      trx,
+      ctx.operator,
+      nowOf(ctx),
+      requirements,
+      writes.map((w) => w.candidate),
+    ),
+  );
+  return writes.map((w) => outcomes.get(w.candidate.subject.userId)!);
+}, writeOneLetter);
+
+// Gathered only with the same database, program and operator.
+const letterKeys = new WeakMap<object, Map<string, object>>();
+function letterKey(ctx: DomainContext, programId: number): object {
+  let byProgram = letterKeys.get(ctx.db);
+  if (!byProgram) letterKeys.set(ctx.db, (byProgram = new Map()));
+  const name = `${programId} ${ctx.operator}`;
+  let key = byProgram.get(name);
+  if (!key) byProgram.set(name, (key = {}));
+  return key;
 }
 
 export interface ProgramLettersResult {
