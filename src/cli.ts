@@ -21,7 +21,8 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .showHelpAfterError('(run `gradeops --help` for usage)')
     .configureHelp({
       // A command that is only listed has no options or arguments of its own to show.
-      subcommandTerm: (cmd: Command): string => (cmd.parent === program ? listedTerm(cmd.name()) : undefined) ?? new Help().subcommandTerm(cmd),
+      subcommandTerm: (cmd: Command): string =>
+        (cmd.parent === program ? listedTerm(cmd.name()) : undefined) ?? new Help().subcommandTerm(cmd),
     })
     .exitOverride();
   await registerCommands(program, targetCommand(args));

@@ -35,8 +35,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'freeze-status',
     term: 'freeze-status [options] <course-key>',
-    description:
-      'show where the freeze of a course run stands: status, eligible, frozen, failed (with reasons), remaining, running job',
+    description: 'show where the freeze of a course run stands: status, eligible, frozen, failed (with reasons), remaining, running job',
     load: async () => (await import('./freeze-status.js')).registerFreezeStatus,
   },
   {
@@ -54,8 +53,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'resync',
     term: 'resync [options] <username> <course-key>',
-    description:
-      "refresh one learner's edX data and show how their FinalGrade differs (after account relinking); --apply writes it",
+    description: "refresh one learner's edX data and show how their FinalGrade differs (after account relinking); --apply writes it",
     load: async () => (await import('./resync.js')).registerResync,
   },
   {
@@ -81,8 +79,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'revert-freeze',
     term: 'revert-freeze [options] <course-key>',
-    description:
-      'delete the frozen grades and grading status of a course run, after taking a snapshot (undo with restore-freeze)',
+    description: 'delete the frozen grades and grading status of a course run, after taking a snapshot (undo with restore-freeze)',
     load: revertFreeze,
   },
   {
@@ -100,8 +97,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'side-effects',
     term: 'side-effects [options] [course-key]',
-    description:
-      'show and finish FinalGrade side effects left due by a crash (combined final grade, program letter, exam authorization)',
+    description: 'show and finish FinalGrade side effects left due by a crash (combined final grade, program letter, exam authorization)',
     load: async () => (await import('./side-effects.js')).registerSideEffects,
   },
   {
@@ -137,8 +133,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'simulator',
     term: 'simulator [options]',
-    description:
-      "serve a simulated edX and MITx Online API from the database's learners until Ctrl-C (for demos and staging)",
+    description: "serve a simulated edX and MITx Online API from the database's learners until Ctrl-C (for demos and staging)",
     load: async () => (await import('./simulator.js')).registerSimulator,
   },
   {
