@@ -27,7 +27,7 @@ export interface BuildOptions {
   onProgress?: (message: string) => void;
   /** Embedded only: seed the demo world when the database is empty (default true). */
   seedDemo?: boolean;
-  /** Start the simulated edX service in embedded mode (default true). */
+  /** Embedded mode: serve the simulated edX (default true); its world loads on the first edX call. */
   simulator?: boolean;
   /** Postgres mode: apply pending migrations instead of refusing (only `db migrate` sets it). */
   migrate?: boolean;
@@ -113,8 +113,9 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
     }
     const urls: Partial<Record<Provider, string>> = {};
     if ((options.simulator ?? true) && !(config.callbackUrls.edxorg && config.callbackUrls.mitxonline)) {
-      const { startEmbeddedSimulators } = await import('../simulator/index.js');
-      const sims = await startEmbeddedSimulators(db, config.simulator);
+      // Listening at once, loading the simulated world only when edX is first called (lazy-simulators.ts).
+      const { startLazySimulators } = await import('./lazy-simulators.js');
+      const sims = await startLazySimulators(db, config.simulator);
       Object.assign(urls, sims.urls);
       closers.push(() => sims.close());
     }
