@@ -2,19 +2,27 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type ClientPgLiteType from 'knex-pglite';
-import pg from 'pg';
+import type pgModule from 'pg';
 import { MIGRATION_CONFIG } from '../../migrations/index.js';
 import { OpsError } from '../domain/errors.js';
 import { redactUrl } from '../domain/secrets.js';
 
-// conventions.md: pg gives bigint/count(*) and numeric as strings, PGlite as numbers. Parse them
-// once here so no caller has to care which driver it runs on.
-pg.types.setTypeParser(20, (value) => Number(value));
-pg.types.setTypeParser(1700, (value) => Number(value));
-
 // PGlite's knex client (and PGlite itself) load only when an embedded database opens: a start-up
 // on PostgreSQL does not pay for them (a quarter of a second; bench/RESULTS.md, repl start-up).
 const requireCjs = createRequire(import.meta.url);
+
+// conventions.md: pg gives bigint/count(*) and numeric as strings, PGlite as numbers. Parse them
+// once here so no caller has to care which driver it runs on. pg loads with the first PostgreSQL
+// database (knex's pg client requires the same module), never for the embedded demo.
+let pgParsersSet = false;
+function setPgTypeParsers(): void {
+  if (pgParsersSet) return;
+  const pg = requireCjs('pg') as typeof pgModule;
+  pg.types.setTypeParser(20, (value) => Number(value));
+  pg.types.setTypeParser(1700, (value) => Number(value));
+  pgParsersSet = true;
+}
+
 const pgliteClient = () => requireCjs('knex-pglite') as typeof ClientPgLiteType;
 
 // PGlite starts PostgreSQL with its default 128 MB of shared buffers, and a command touches most
@@ -41,6 +49,7 @@ interface PgConnection {
  * server itself refuses a write (SQLSTATE 25006), whatever code sends it.
  */
 export function openPostgres(databaseUrl: string, poolMax = 16, options: { readOnly?: boolean } = {}): Knex {
+  setPgTypeParsers();
   const readOnly = options.readOnly
     ? {
         afterCreate(connection: PgConnection, done: (error: Error | null, connection: PgConnection) => void) {
