@@ -168,8 +168,10 @@ function buildIsCurrent(): boolean {
 
 /** A course key to ask freeze-status about: the demo's freezable Microeconomics run when there, else the first run. */
 function pickCourseKey(runsJson: string): string | undefined {
-  const runs = (JSON.parse(runsJson) as { runs: Array<{ courseKey: string; title: string; canFreeze: boolean }> }).runs;
-  return (runs.find((r) => r.canFreeze && r.title.startsWith('Microeconomics')) ?? runs[0])?.courseKey;
+  type Run = { courseKey: string; title: string; canFreeze: boolean; gradingStatus: string };
+  const runs = (JSON.parse(runsJson) as { runs: Run[] }).runs;
+  const freezable = (r: Run) => r.canFreeze && r.gradingStatus === 'not_started' && r.title.startsWith('Microeconomics');
+  return (runs.find(freezable) ?? runs[0])?.courseKey;
 }
 
 export async function startupBench(options: StartupOptions): Promise<StartupResult> {
