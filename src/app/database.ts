@@ -17,10 +17,27 @@ const requireCjs = createRequire(import.meta.url);
 let pgParsersSet = false;
 function setPgTypeParsers(): void {
   if (pgParsersSet) return;
-  const pg = requireCjs('pg') as typeof pgModule;
+  const pg = requirePg();
   pg.types.setTypeParser(20, (value) => Number(value));
   pg.types.setTypeParser(1700, (value) => Number(value));
   pgParsersSet = true;
+}
+
+/**
+ * pg asks, as it loads, whether it runs in a Cloudflare Worker: on Node 20, which has no
+ * `navigator`, by making a fetch `Response`, which loads Node's whole fetch implementation (undici,
+ * 40-70 ms, a fifth of a read command's start-up). Node 21+ answers from `navigator.userAgent`; for
+ * that one moment Node 20 gets the same answer.
+ */
+function requirePg(): typeof pgModule {
+  const lend = !('navigator' in globalThis);
+  if (lend)
+    Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return requireCjs('pg') as typeof pgModule;
+  } finally {
+    if (lend) delete (globalThis as { navigator?: unknown }).navigator;
+  }
 }
 
 const pgliteClient = () => requireCjs('knex-pglite') as typeof ClientPgLiteType;
