@@ -7,7 +7,7 @@ import type { SimulatorKnobs } from '../simulator/knobs.js';
 // The embedded demo's simulated edX and MITx Online, loaded on the first request. Their addresses
 // exist from the start (a bare listener costs about a millisecond), so the domain's edX settings
 // are complete before any command runs; reading the simulator's world from the database and
-// building it costs most of a second and about 80 MB, which a command that never calls edX (runs,
+// building it costs most of a second of CPU, which a command that never calls edX (runs,
 // freeze-status, snapshots …) no longer pays (issue 10 §4).
 //
 // The world is read through the root knex when the first call arrives. The domain calls edX before
