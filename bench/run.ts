@@ -27,6 +27,7 @@ import { replaceSection } from './results-file.js';
 import { timeStatusProcess } from './status-process.js';
 import { assertEmptyRedis, BENCH_SERVICES_HELP, benchServiceUrls } from './service-urls.js';
 import { coldMarkdown, coldPhase } from './freeze-cold.js';
+import { startupBench, startupMarkdown } from './startup.js';
 
 // `npm run bench`: freeze throughput against the ideal edX-bound time, memory while freezing,
 // and freeze-status latency on a 100k-enrollment run. Real PostgreSQL + Redis when
@@ -36,11 +37,11 @@ import { coldMarkdown, coldPhase } from './freeze-cold.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_FILE = path.join(HERE, 'RESULTS.md');
-const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui', 'projection', 'cold'] as const;
+const PHASES = ['freeze', 'memory', 'status', 'repl', 'tui', 'startup', 'projection', 'cold'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [options]
-  --only freeze,memory,status,repl,tui,projection,cold  phases to run (default: all seven)
+  --only freeze,memory,status,repl,tui,startup,projection,cold  phases to run (default: all eight)
   --learners N                  learners frozen at concurrency ≥ 2 (default 5000)
   --learners-c1 N               learners frozen at concurrency 1 (default 500)
   --concurrency 1,8,32          concurrencies of the throughput phase
@@ -58,6 +59,7 @@ const USAGE = `usage: npm run bench -- [options]
   --tui-launches N              timed launches of the console per mode (default 5)
   --cold-learners N             learners of the cold-process phase (default 3000; PostgreSQL only)
   --cold-latency 20,100         edX latencies of the cold-process phase
+  --startup-repeats N           timed launches per command kind of the start-up phase (default 11)
   --no-write                    do not update bench/RESULTS.md
 Uses ${BENCH_SERVICES_HELP}; else PGlite + the in-process stand-in.`;
 
@@ -81,6 +83,7 @@ const { values: flags } = parseArgs({
     'tui-launches': { type: 'string' },
     'cold-learners': { type: 'string' },
     'cold-latency': { type: 'string' },
+    'startup-repeats': { type: 'string' },
     'no-write': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     // internal: a memory run in a child process
@@ -917,6 +920,15 @@ async function main(): Promise<void> {
       const rows = await tuiStartupPhase({ launches: intFlag('tui-launches', 5), ...urls });
       sections.push(['tui', tuiStartupMarkdown(rows)]);
       out.push('(e) console start-up', tuiStartupMarkdown(rows));
+    }
+    if (want('startup')) {
+      const result = await startupBench({
+        repeats: intFlag('startup-repeats', 11),
+        databaseUrl: services.scratchUrl ?? undefined,
+        redisUrl: services.redisUrl ?? undefined,
+      });
+      sections.push(['startup', startupMarkdown(result)]);
+      out.push('(h) command start-up', startupMarkdown(result));
     }
     // Last: its world stays in the scratch database.
     if (want('projection')) {

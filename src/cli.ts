@@ -9,14 +9,23 @@ import { OpsError } from './domain/errors.js';
 // console never draws into a pipe); a subcommand → plain lines, or one JSON document with --json.
 // The console and the subcommands are imported lazily, so each mode loads only what it uses.
 
-export async function buildProgram(): Promise<Command> {
-  const [{ Command }, { COMMANDS }] = await Promise.all([import('commander'), import('./commands/index.js')]);
-  const program = new Command('gradeops')
+/** The program with every command listed and only `args`' own command loaded (commands/index.ts). */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
+  const [{ Command, Help }, { listedTerm, registerCommands, targetCommand }] = await Promise.all([
+    import('commander'),
+    import('./commands/index.js'),
+  ]);
+  const program: Command = new Command('gradeops')
     .description('Run final grades on a MicroMasters-style platform: freeze, diagnose, resync, revert.')
     .option('--read-only', 'with no subcommand: open the Ink console with every write action turned off')
     .showHelpAfterError('(run `gradeops --help` for usage)')
+    .configureHelp({
+      // A command that is only listed has no options or arguments of its own to show.
+      subcommandTerm: (cmd: Command): string =>
+        (cmd.parent === program ? listedTerm(cmd.name()) : undefined) ?? new Help().subcommandTerm(cmd),
+    })
     .exitOverride();
-  for (const register of COMMANDS) register(program);
+  await registerCommands(program, targetCommand(args));
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -42,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (mode === 'help') args = ['--help'];
   const { CommanderError } = await import('commander');
-  const program = await buildProgram();
+  const program = await buildProgram(args);
   try {
     await program.parseAsync(['node', 'gradeops', ...args]);
   } catch (error) {

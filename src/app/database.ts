@@ -2,20 +2,56 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type ClientPgLiteType from 'knex-pglite';
-import pg from 'pg';
+import type pgModule from 'pg';
 import { MIGRATION_CONFIG } from '../../migrations/index.js';
 import { OpsError } from '../domain/errors.js';
 import { redactUrl } from '../domain/secrets.js';
 
-// conventions.md: pg gives bigint/count(*) and numeric as strings, PGlite as numbers. Parse them
-// once here so no caller has to care which driver it runs on.
-pg.types.setTypeParser(20, (value) => Number(value));
-pg.types.setTypeParser(1700, (value) => Number(value));
-
 // PGlite's knex client (and PGlite itself) load only when an embedded database opens: a start-up
 // on PostgreSQL does not pay for them (a quarter of a second; bench/RESULTS.md, repl start-up).
 const requireCjs = createRequire(import.meta.url);
+
+// conventions.md: pg gives bigint/count(*) and numeric as strings, PGlite as numbers. Parse them
+// once here so no caller has to care which driver it runs on. pg loads with the first PostgreSQL
+// database (knex's pg client requires the same module), never for the embedded demo.
+let pgParsersSet = false;
+function setPgTypeParsers(): void {
+  if (pgParsersSet) return;
+  const pg = requirePg();
+  pg.types.setTypeParser(20, (value) => Number(value));
+  pg.types.setTypeParser(1700, (value) => Number(value));
+  pgParsersSet = true;
+}
+
+/**
+ * pg asks, as it loads, whether it runs in a Cloudflare Worker: on Node 20, which has no
+ * `navigator`, by making a fetch `Response`, which loads Node's whole fetch implementation (undici,
+ * 40-70 ms, a fifth of a read command's start-up). Node 21+ answers from `navigator.userAgent`; for
+ * that one moment Node 20 gets the same answer.
+ */
+function requirePg(): typeof pgModule {
+  const lend = !('navigator' in globalThis);
+  if (lend)
+    Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return requireCjs('pg') as typeof pgModule;
+  } finally {
+    if (lend) delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
+
 const pgliteClient = () => requireCjs('knex-pglite') as typeof ClientPgLiteType;
+
+// PGlite starts PostgreSQL with its default 128 MB of shared buffers, and a command touches most
+// of them: 16 MB holds the demo world's working set and brings a read command from about 300 MB
+// resident to about 180 MB (issue 10 §4: under 250 MB).
+const PGLITE_SETTINGS = ['shared_buffers=16MB'];
+
+function newPglite(dataDir: string | null): object {
+  const { PGlite } = requireCjs('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((setting) => ['-c', setting])];
+  return new PGlite(dataDir === null ? undefined : path.join(dataDir, 'pgdata'), { startParams });
+}
 
 // knex writes pool and driver complaints straight to the console; our errors say it better and
 // never with a connection string in them.
@@ -30,6 +66,7 @@ interface PgConnection {
  * server itself refuses a write (SQLSTATE 25006), whatever code sends it.
  */
 export function openPostgres(databaseUrl: string, poolMax = 16, options: { readOnly?: boolean } = {}): Knex {
+  setPgTypeParsers();
   const readOnly = options.readOnly
     ? {
         afterCreate(connection: PgConnection, done: (error: Error | null, connection: PgConnection) => void) {
@@ -52,12 +89,7 @@ export function isReadOnlyRefusal(error: unknown): boolean {
 }
 
 export function openPglite(dataDir: string | null): Knex {
-  return knexFactory({
-    client: pgliteClient(),
-    log: quietLog,
-    dialect: 'postgres',
-    connection: dataDir === null ? {} : { filename: path.join(dataDir, 'pgdata') },
-  } as Knex.Config);
+  return openPgliteInstance(newPglite(dataDir));
 }
 
 /** knex over a PGlite the caller made (e.g. loaded from a dump of a migrated template). */
@@ -124,14 +156,33 @@ export async function pendingMigrations(knex: Knex): Promise<string[]> {
   return pending.map((m) => (typeof m === 'string' ? m : (m.file ?? m.name ?? JSON.stringify(m))));
 }
 
+/**
+ * One query: has every gradeops migration been applied (and nothing else)? knex's own check first
+ * makes sure its two tables exist, a handful of statements that cost about a third of a second on
+ * PGlite at every start. Any doubt (no table yet, an unknown name) says no, and knex decides.
+ */
+async function schemaIsCurrent(knex: Knex): Promise<boolean> {
+  const source = MIGRATION_CONFIG.migrationSource!;
+  const known = (await source.getMigrations([])).map((m) => source.getMigrationName(m));
+  let applied: string[];
+  try {
+    applied = await knex(MIGRATION_CONFIG.tableName!).pluck('name');
+  } catch {
+    return false;
+  }
+  return applied.length === known.length && known.every((name) => applied.includes(name));
+}
+
 /** Applies pending migrations; returns their names. */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
+  if (await schemaIsCurrent(knex)) return [];
   const [, applied] = (await knex.migrate.latest(MIGRATION_CONFIG)) as [number, string[]];
   return applied;
 }
 
 /** The app refuses to run on a schema that is behind: a real database is never migrated silently. */
 export async function assertSchemaCurrent(knex: Knex): Promise<void> {
+  if (await schemaIsCurrent(knex)) return;
   const pending = await pendingMigrations(knex);
   if (pending.length > 0) {
     throw new OpsError(

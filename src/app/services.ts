@@ -4,8 +4,8 @@ import type { Knex } from 'knex';
 import type { Config, Provider } from './config.js';
 import { assertSchemaCurrent, connectionError, migrateLatest, openPglite, openPostgres } from './database.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { openRedis, openRedisStandIn, type Redis } from './redis.js';
-import { loadStandIn, saveStandIn } from './redis-stand-in-file.js';
+import type { Redis } from './redis.js';
+import { lazyStandIn } from './redis-stand-in-file.js';
 import { OpsError } from '../domain/errors.js';
 import type { EdxSettings } from '../domain/edx/edx-settings.js';
 
@@ -27,7 +27,7 @@ export interface BuildOptions {
   onProgress?: (message: string) => void;
   /** Embedded only: seed the demo world when the database is empty (default true). */
   seedDemo?: boolean;
-  /** Start the simulated edX service in embedded mode (default true). */
+  /** Embedded mode: serve the simulated edX (default true); its world loads on the first edX call. */
   simulator?: boolean;
   /** Postgres mode: apply pending migrations instead of refusing (only `db migrate` sets it). */
   migrate?: boolean;
@@ -58,18 +58,26 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
 
 async function buildPostgres(config: Config, options: BuildOptions): Promise<Services> {
   const db = openPostgres(config.databaseUrl!, undefined, { readOnly: options.readOnly && !options.migrate });
-  try {
-    await db.raw('select 1');
-  } catch (error) {
-    await db.destroy();
-    throw connectionError(error, config.databaseUrl);
-  }
+  // Redis connects while PostgreSQL answers; a database failure is still the one reported.
+  const redisOpening = import('./redis.js').then(({ openRedis }) => openRedis(config.redisUrl!));
+  redisOpening.catch(() => {}); // awaited below; this only keeps an early refusal from counting as unhandled
+  const dropRedis = () =>
+    redisOpening.then(
+      (r) => r.disconnect(),
+      () => {},
+    );
   let redis: Redis;
   try {
+    try {
+      await db.raw('select 1');
+    } catch (error) {
+      throw connectionError(error, config.databaseUrl);
+    }
     if (options.migrate) await migrateLatest(db);
     else await assertSchemaCurrent(db);
-    redis = await openRedis(config.redisUrl!);
+    redis = await redisOpening;
   } catch (error) {
+    await dropRedis();
     await db.destroy();
     throw error;
   }
@@ -105,34 +113,34 @@ async function buildEmbedded(config: Config, options: BuildOptions): Promise<Ser
     const applied = await migrateLatest(db);
     if (applied.length > 0) progress(`created the schema (${applied.length} migrations)`);
     if (options.seedDemo ?? true) {
-      const { isDatabaseEmpty, seedDemo } = await import('../seed/demo-world.js');
+      // The seed's generator (a fifth of a second to load) only when there is something to seed.
+      const { isDatabaseEmpty } = await import('../seed/database-empty.js');
       if (await isDatabaseEmpty(db)) {
+        const { seedDemo } = await import('../seed/demo-world.js');
         progress(`seeding the demo world (${DEMO_DEFAULTS.learners} learners, seed ${DEMO_DEFAULTS.seed})`);
         await seedDemo(db, { ...DEMO_DEFAULTS, onProgress: progress });
       }
     }
     const urls: Partial<Record<Provider, string>> = {};
     if ((options.simulator ?? true) && !(config.callbackUrls.edxorg && config.callbackUrls.mitxonline)) {
-      const { startEmbeddedSimulators } = await import('../simulator/index.js');
-      const sims = await startEmbeddedSimulators(db, config.simulator);
+      // Listening at once, loading the simulated world only when edX is first called (lazy-simulators.ts).
+      const { startLazySimulators } = await import('./lazy-simulators.js');
+      const sims = await startLazySimulators(db, config.simulator);
       Object.assign(urls, sims.urls);
       closers.push(() => sims.close());
     }
-    const redis = openRedisStandIn();
-    const redisFile = path.join(config.dataDir, 'redis-stand-in.json');
-    await loadStandIn(redis, redisFile);
+    const standIn = lazyStandIn(path.join(config.dataDir, 'redis-stand-in.json'));
     const openDb = db;
     return {
       config,
       db: openDb,
-      redis,
+      redis: standIn.redis,
       operator: config.operator,
       embedded: true,
       edx: edxSettings(config, urls),
       close: once(async () => {
         for (const close of closers.reverse()) await close().catch(() => {});
-        await saveStandIn(redis, redisFile).catch(() => {});
-        redis.disconnect();
+        await standIn.close();
         await openDb.destroy();
         lock.release();
       }),

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { rawRows, type Db } from '../domain/db.js';
 import { writeAudit } from '../domain/audit/audit-log.js';
 import { OpsError } from '../domain/errors.js';
 import { DEMO_CAST, seedCast, type SeededCastMember } from './cast.js';
 import { buildCatalogue, type Catalogue } from './catalogue.js';
+import { isDatabaseEmpty } from './database-empty.js';
 import { startOfUtcDay } from './dates.js';
 import { generatedUsername, seedGeneratedLearner } from './generated-learner.js';
 import { LearnerWriter } from './learner-writer.js';
@@ -14,6 +14,7 @@ import { IdAllocator, resetSequences, RowBatch, SEEDED_TABLES, type SeededTable 
 
 export { DEMO_CAST, type DemoCastMember, type SeededCastMember } from './cast.js';
 export { SEEDED_TABLES, type SeededTable } from './row-batch.js';
+export { isDatabaseEmpty };
 
 export interface SeedDemoOptions {
   /** Total learners including the cast (never fewer than the cast). */
@@ -55,14 +56,6 @@ export interface SeedSummary {
 /** Learners generated per chunk: each chunk is generated, inserted and dropped before the next. */
 const CHUNK_LEARNERS = 1_000;
 const REPORT_EVERY_LEARNERS = 10_000;
-
-/** "Empty" = no learners and no course runs; the demo seed never writes into a database with either. */
-export async function isDatabaseEmpty(db: Db): Promise<boolean> {
-  const [row] = rawRows<{ users: boolean; runs: boolean }>(
-    await db.raw('SELECT EXISTS (SELECT 1 FROM auth_user) AS users, EXISTS (SELECT 1 FROM courses_courserun) AS runs'),
-  );
-  return !row.users && !row.runs;
-}
 
 export async function seedDemo(db: Knex, options: SeedDemoOptions): Promise<SeedSummary> {
   const started = Date.now();
