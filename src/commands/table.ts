@@ -4,10 +4,10 @@ import type CliTable from 'cli-table3';
 type Cell = string | number | boolean | null;
 
 // Printable ASCII (and the em dash of an empty cell) is one column per character, so such a table
-// is drawn here, in a loop: cli-table3 measures every cell's display width again and again:
-// 25 ms or more of `gradeops runs`' start-up (issue 10 §4). Anything else (wide or combining characters,
+// is drawn here, in a loop: cli-table3 measures every cell's display width again and again, a
+// sixth of the time of `gradeops runs` (issue 10 §4). Anything else (wide or combining characters,
 // line breaks, a last column wrapped to the terminal) is cli-table3's, loaded only then. The two
-// draw the same text (test/cli/table.test.ts).
+// draw the same text (test/commands/table.test.ts).
 const ONE_COLUMN_PER_CHAR = /^[\x20-\x7e—]*$/;
 
 /**
