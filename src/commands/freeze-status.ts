@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { getFreezeStatus, type FreezeStatus } from '../domain/freeze/freeze-status.js';
 import { durationText, paceText, RateSmoother, type SmoothedRate } from '../domain/freeze/rate-smoother.js';
 import { contextOf } from './domain-context.js';
-import { printDropped } from './freeze.js';
+import { printDropped } from './learner-table.js';
 import type { Output } from './output.js';
 import { runCommand } from './run-command.js';
 import { renderTable } from './table.js';

@@ -5,7 +5,7 @@ import { OpsError } from '../domain/errors.js';
 import { contextOf } from './domain-context.js';
 import type { Output } from './output.js';
 import { runCommand } from './run-command.js';
-import { renderTable } from './table.js';
+import { printDropped, printLearnerTable } from './learner-table.js';
 
 interface FreezeOptions {
   concurrency?: string;
@@ -43,28 +43,6 @@ export function printFreezeSummary(out: Output, s: FreezeJobSummary): void {
     out.line(
       `${s.sideEffects.due} FinalGrade(s) still have side effects due (a side effect failed): \`gradeops side-effects ${s.courseKey}\` shows and retries them`,
     );
-}
-
-/** spec 5b / issue 6 §2: learners on the failed list who are no longer eligible, under their own heading. */
-export function printDropped(out: Output, dropped: FreezeJobSummary['dropped'], courseKey: string): void {
-  printLearnerTable(out, 'Dropped (on the failed list, no longer eligible, so not in the counts above)', dropped, courseKey);
-}
-
-function printLearnerTable(
-  out: Output,
-  heading: string,
-  learners: Array<{ username: string; reason: string; message: string }>,
-  courseKey: string,
-): void {
-  if (learners.length === 0) return;
-  out.line(`${heading}:`);
-  out.line(
-    renderTable(
-      ['username', 'reason', 'message'],
-      learners.slice(0, 50).map((f) => [f.username, f.reason, f.message]),
-    ),
-  );
-  if (learners.length > 50) out.line(`… and ${learners.length - 50} more (gradeops freeze-status ${courseKey} --json lists all)`);
 }
 
 const MAX_WARNINGS_SHOWN = 10;
