@@ -620,3 +620,47 @@ describe('edX unreachable (brief: "edX down" is one clear error and loses nothin
     expect(await w.db('gradeops_freeze_failure').where({ course_run_id: run.id })).toHaveLength(0);
   });
 });
+
+describe('stored tokens across the runs of one learner (spec 2.3 step 2)', () => {
+  it('two runs of the same learners frozen in sequence: one token refresh per learner whose token was due, saved and used', async () => {
+    // More learners than the job reads refresh inputs for at a time, so the second slice is read
+    // after the first slice's tokens were refreshed.
+    const first = await w.addRun();
+    const second = await w.addRun();
+    const learners = await w.addLearners(first, 130, (i) => ({
+      grade: { percent: 0.8, passed: true },
+      token: i % 2 === 0 ? 'needs-refresh' : 'fresh',
+    }));
+    for (const l of learners) await w.enrollLearner(l, second, { grade: { percent: 0.7, passed: true } });
+    const due = learners.filter((_, i) => i % 2 === 0);
+
+    expect(await runFreezeJob(w.ctx(), first.key)).toMatchObject({ status: 'complete', frozenThisRun: 130 });
+    const afterFirst = w.sims.edxorg.stats.byEndpoint['token-refresh'];
+    expect(await runFreezeJob(w.ctx(), second.key)).toMatchObject({ status: 'complete', frozenThisRun: 130 });
+    expect(w.sims.edxorg.stats.byEndpoint['token-refresh']).toBe(due.length);
+    expect(afterFirst).toBe(due.length);
+
+    const saved = new Map<number, Record<string, unknown>>(
+      (
+        await w
+          .db('social_auth_usersocialauth')
+          .whereIn(
+            'user_id',
+            learners.map((l) => l.id),
+          )
+          .select('user_id', 'extra_data')
+      ).map((r: { user_id: number; extra_data: Record<string, unknown> }) => [r.user_id, r.extra_data]),
+    );
+    // Only whether tokens match is reported, never a token.
+    const renewed = due.filter((l) => saved.get(l.id)!.access_token !== l.accessToken && typeof saved.get(l.id)!.updated_at === 'number');
+    expect(renewed.length).toBe(due.length);
+    const kept = learners.filter((l, i) => i % 2 === 1 && saved.get(l.id)!.access_token === l.accessToken);
+    expect(kept.length).toBe(learners.length - due.length);
+    // The second run's grade calls went out with the saved tokens.
+    const bearers = new Set(
+      w.sims.edxorg.stats.recent.filter((r) => r.endpoint === 'current-grade' && r.url.includes(second.key)).map((r) => r.bearer),
+    );
+    expect(bearers.size).toBeGreaterThan(0);
+    expect(due.filter((l) => bearers.has(l.accessToken)).length).toBe(0);
+  }, 60_000);
+});
