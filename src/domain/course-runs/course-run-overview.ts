@@ -3,12 +3,13 @@ import { nowOf } from '../context.js';
 import { rawRows } from '../db.js';
 import { readFreezeLock, type FreezeLockOwner } from '../freeze/freeze-lock.js';
 import { failedUsersKey } from '../freeze/redis-keys.js';
+import { NEEDS_FREEZE_BY_RUN_CTES } from '../freeze/users-needing-freeze.js';
 import { listCourseRuns, type CourseRunListing } from './course-run-store.js';
 
 // The course-run table of the console's home screen: every run with the counts of spec 5b
 // (eligible, frozen, failed, dropped — the same definitions as freezeCounts: the failed list is the
 // truth) and whether a freeze job holds its lock in any process. One grouped statement for all
-// runs instead of one status per run.
+// runs instead of one status per run, over the rule's one home (NEEDS_FREEZE_BY_RUN_CTES).
 
 export interface CourseRunOverview extends CourseRunListing {
   canFreeze: boolean;
@@ -42,24 +43,20 @@ export async function listCourseRunOverview(ctx: DomainContext): Promise<CourseR
   const [counted, owners] = await Promise.all([
     ctx.db.raw(
       `WITH listed AS (SELECT DISTINCT l.course_run_id, l.user_id FROM unnest(?::int[], ?::int[]) AS l(course_run_id, user_id)),
-        complete AS (SELECT course_run_id, user_id FROM grades_finalgrade WHERE status = 'complete'),
-        unfrozen AS (
-          SELECT e.course_run_id, e.user_id FROM dashboard_cachedenrollment e
-            JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
-           WHERE NOT EXISTS (SELECT 1 FROM complete f WHERE f.user_id = e.user_id AND f.course_run_id = e.course_run_id)),
-        eligible AS (SELECT course_run_id, count(*) AS n FROM unfrozen GROUP BY course_run_id),
-        frozen AS (SELECT course_run_id, count(*) AS n FROM complete GROUP BY course_run_id),
-        failed AS (SELECT u.course_run_id, count(*) AS n FROM unfrozen u
+        ${NEEDS_FREEZE_BY_RUN_CTES},
+        eligible AS (SELECT course_run_id, count(*) AS n FROM need GROUP BY course_run_id),
+        frozen_n AS (SELECT course_run_id, count(*) AS n FROM frozen GROUP BY course_run_id),
+        failed AS (SELECT u.course_run_id, count(*) AS n FROM need u
                      JOIN listed x ON x.course_run_id = u.course_run_id AND x.user_id = u.user_id GROUP BY u.course_run_id),
         dropped AS (SELECT x.course_run_id, count(*) AS n FROM listed x
-                     WHERE NOT EXISTS (SELECT 1 FROM unfrozen u WHERE u.course_run_id = x.course_run_id AND u.user_id = x.user_id)
-                       AND NOT EXISTS (SELECT 1 FROM complete f WHERE f.course_run_id = x.course_run_id AND f.user_id = x.user_id)
+                     WHERE NOT EXISTS (SELECT 1 FROM need u WHERE u.course_run_id = x.course_run_id AND u.user_id = x.user_id)
+                       AND NOT EXISTS (SELECT 1 FROM frozen f WHERE f.course_run_id = x.course_run_id AND f.user_id = x.user_id)
                      GROUP BY x.course_run_id)
        SELECT r.id, coalesce(e.n, 0) AS eligible_unfrozen, coalesce(f.n, 0) AS frozen, coalesce(x.n, 0) AS failed,
               coalesce(d.n, 0) AS dropped
          FROM courses_courserun r
          LEFT JOIN eligible e ON e.course_run_id = r.id
-         LEFT JOIN frozen f ON f.course_run_id = r.id
+         LEFT JOIN frozen_n f ON f.course_run_id = r.id
          LEFT JOIN failed x ON x.course_run_id = r.id
          LEFT JOIN dropped d ON d.course_run_id = r.id
         WHERE r.edx_course_key IS NOT NULL`,

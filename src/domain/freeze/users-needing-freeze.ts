@@ -5,20 +5,35 @@ import { rawRows, type Db } from '../db.js';
 // (issue 6 §3), so the two can never disagree.
 
 /**
- * The rule as CTEs over the named binding `:run`: `frozen` (user ids with a complete FinalGrade)
- * and `need` (user ids needing a freeze). Statements read `WITH ${NEEDS_FREEZE_CTES} SELECT …`; a
- * counting statement reads both, so the run's complete FinalGrades are scanned once. Shaped for
- * PostgreSQL's plan at 100k enrollments: a merge anti-join against the materialized frozen set
- * over the unique (user, run) indexes (bench/RESULTS.md (c)).
+ * The rule as CTEs: `frozen` (complete FinalGrades) and `need` (who needs a freeze). For one run
+ * (the named binding `:run`) they hold user ids; for every run at once (the console's home table)
+ * they hold (course_run_id, user_id). Both come from this one text, so no copy of the rule can
+ * drift from the other.
  */
-export const NEEDS_FREEZE_CTES = `frozen AS MATERIALIZED (
-    SELECT f.user_id FROM grades_finalgrade f WHERE f.course_run_id = :run AND f.status = 'complete'),
+function needsFreezeCtes(scope: 'one run' | 'every run'): string {
+  const one = scope === 'one run';
+  const who = (t: string) => (one ? `${t}.user_id` : `${t}.course_run_id, ${t}.user_id`);
+  const sameRun = one ? '' : ' AND frozen.course_run_id = c.course_run_id';
+  return `frozen AS MATERIALIZED (
+    SELECT ${who('f')} FROM grades_finalgrade f WHERE ${one ? 'f.course_run_id = :run AND ' : ''}f.status = 'complete'),
   cached AS (
-    SELECT e.user_id FROM dashboard_cachedenrollment e
-      JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id
-     WHERE e.course_run_id = :run),
+    SELECT ${who('e')} FROM dashboard_cachedenrollment e
+      JOIN dashboard_cachedcurrentgrade g ON g.user_id = e.user_id AND g.course_run_id = e.course_run_id${one ? '\n     WHERE e.course_run_id = :run' : ''}),
   need AS (
-    SELECT c.user_id FROM cached c WHERE NOT EXISTS (SELECT 1 FROM frozen WHERE frozen.user_id = c.user_id))`;
+    SELECT ${who('c')} FROM cached c WHERE NOT EXISTS (SELECT 1 FROM frozen WHERE frozen.user_id = c.user_id${sameRun}))`;
+}
+
+/**
+ * The rule over the named binding `:run`: `frozen` and `need` hold user ids. Statements read
+ * `WITH ${NEEDS_FREEZE_CTES} SELECT …`; a counting statement reads both, so the run's complete
+ * FinalGrades are scanned once. Shaped for PostgreSQL's plan at 100k enrollments: a merge
+ * anti-join against the materialized frozen set over the unique (user, run) indexes
+ * (bench/RESULTS.md (c)).
+ */
+export const NEEDS_FREEZE_CTES = needsFreezeCtes('one run');
+
+/** The same rule for every run at once: `frozen` and `need` hold (course_run_id, user_id). */
+export const NEEDS_FREEZE_BY_RUN_CTES = needsFreezeCtes('every run');
 
 export async function usersNeedingFreeze(db: Db, courseRunId: number): Promise<number[]> {
   const rows = rawRows<{ user_id: number }>(
