@@ -1,11 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { replaceSection } from './results-file.js';
+import { buildIsCurrent } from './tui-startup.js';
 
 // Start-up of plain commands (issue 10 §4): each command kind run as a whole process from the
 // build, as an operator's shell runs it, many times; median, p95 and max RSS per kind. Targets:
@@ -153,17 +154,6 @@ async function measureKind(kind: StartupKind, env: NodeJS.ProcessEnv, repeats: n
       `max RSS ${Math.max(...row.maxRssMb).toFixed(0)} MB; heavy: ${row.heavy.join(', ') || 'none'}`,
   );
   return row;
-}
-
-/** Whether bin/gradeops.js runs dist/ (the build is newer than every source). */
-function buildIsCurrent(): boolean {
-  const built = path.join(ROOT, 'dist', 'src', 'cli.js');
-  if (!existsSync(built)) return false;
-  const newest = (dir: string): number => {
-    const out = spawnSync('find', [dir, '-type', 'f', '-printf', '%T@\n'], { encoding: 'utf8' });
-    return Math.max(...out.stdout.trim().split('\n').map(Number)) * 1000;
-  };
-  return statSync(built).mtimeMs >= Math.max(newest(path.join(ROOT, 'src')), newest(path.join(ROOT, 'migrations')));
 }
 
 /** A course key to ask freeze-status about: the demo's freezable Microeconomics run when there, else the first run. */

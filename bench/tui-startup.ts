@@ -40,7 +40,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Whether bin/gradeops.js will run dist/ (it does when the build is newer than every source). */
 /** bin/gradeops.js runs dist/ only when it is newer than every source: which code a timing measured. */
 export function buildIsCurrent(): boolean {
   const built = path.join(ROOT, 'dist', 'src', 'cli.js');

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRows } from '../../src/domain/db.js';
+import { seededRandom } from '../../src/simulator/knobs.js';
 import { getFreezeStatus, type FreezeStatus } from '../../src/domain/freeze/freeze-status.js';
 import { TEST_DATABASE_URL } from '../helpers/services.js';
 import { createTestWorld, unique, type TestRun, type TestWorld } from '../helpers/world.js';
@@ -18,17 +19,8 @@ afterAll(async () => {
   await w.close();
 });
 
-/** mulberry32: a small seeded generator, so a failing world can be replayed from its seed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing world can be replayed from its seed. */
+const generator = seededRandom;
 
 interface Expected {
   eligible: number;
