@@ -240,6 +240,24 @@ describe('freeze-status counts between changes (issue 10 §3, spec 5b)', () => {
     await expectExact(runs[1], 'after TRUNCATE');
   });
 
+  it("notes of runs nobody asks about are spent by another run's counting; a note that voids a kept counting stays", async () => {
+    const [asked, unread, kept, beside] = [await w.addRun(), await w.addRun(), await w.addRun(), await w.addRun()];
+    const users = await addUsers(6);
+    await seedWorld(generator(5), users, [asked, unread]);
+    await seedWorld(generator(6), users, [kept, beside]);
+    await expectExact(kept, 'kept');
+    const newcomers = await addUsers(2);
+    for (const run of [unread, kept])
+      for (const table of CACHES) await w.db(table).insert(newcomers.map((u) => ({ user_id: u, course_run_id: run.id, data: '{}' })));
+    const notesOf = async (run: TestRun) =>
+      Number((await w.db('gradeops_run_change').where({ course_run_id: run.id }).count({ n: '*' }))[0].n);
+    expect(await notesOf(unread)).toBeGreaterThan(0);
+    await expectExact(asked, 'asked');
+    expect(await notesOf(unread)).toBe(0);
+    expect(await notesOf(kept)).toBeGreaterThan(0);
+    await expectExact(kept, 'kept, after the newcomers');
+  });
+
   // Another connection, as Django's: PGlite has only the one connection of this process, so the
   // test exists only on PostgreSQL (registered, not skipped: CI fails on any skip).
   const onPostgres = TEST_DATABASE_URL ? it : () => undefined;

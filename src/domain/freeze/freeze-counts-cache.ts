@@ -67,6 +67,27 @@ const COUNT_AND_KEEP = `WITH ${NEEDS_FREEZE_CTES}, ${STANDING_CTE},
 /** Advisory lock class of the keeping (the second key is the run id). */
 const KEEP_LOCK_CLASS = 0x67_6f_66_63;
 
+/** Other runs whose spent notes one counting clears, at most (each costs a lock-table slot). */
+const OTHER_RUNS_SWEPT = 16;
+
+// Runs nobody asks about would keep their notes for ever (Django notes each new enrollment or grade
+// row), so a counting also spends the notes of a few other runs. It takes their keeping locks first,
+// in a statement of its own: a keeper of such a run then counts without keeping, and the next
+// statement's snapshot sees every counting kept before the locks were taken.
+const LOCK_OTHER_RUNS = `SELECT coalesce(array_agg(r.run), '{}') AS runs
+    FROM (SELECT DISTINCT course_run_id AS run FROM gradeops_run_change
+           WHERE course_run_id IS NOT NULL AND course_run_id <> :run
+           ORDER BY course_run_id LIMIT ${OTHER_RUNS_SWEPT}) r
+   WHERE pg_try_advisory_xact_lock(${KEEP_LOCK_CLASS}, r.run)`;
+
+// A note is spent when this snapshot sees it (any later counting will) and no kept counting of its
+// run is missing it (such a counting must stay invalid until its run is counted again).
+const SPEND_OTHER_RUNS = `DELETE FROM gradeops_run_change c
+   WHERE c.course_run_id = ANY(:runs::int[])
+     AND pg_visible_in_snapshot(c.xid, pg_current_snapshot())
+     AND NOT EXISTS (SELECT 1 FROM gradeops_freeze_counts k
+                      WHERE k.course_run_id = c.course_run_id AND NOT pg_visible_in_snapshot(c.xid, k.as_of))`;
+
 type CountRow = { need: unknown; frozen: unknown; rows: unknown };
 type KeptRow = CountRow & { ids: unknown; flags: unknown };
 
@@ -129,6 +150,9 @@ export async function countAndKeep(db: Knex, courseRunId: number, userIds: reado
       // Someone else is keeping it right now: count, keep nothing.
       if (!lock.got) return countRule(trx, courseRunId, userIds);
       const [row] = rawRows<KeptRow>(await trx.raw(COUNT_AND_KEEP, { run: courseRunId, ids: inIdOrder(userIds) }));
+      const [locked] = rawRows<{ runs: unknown }>(await trx.raw(LOCK_OTHER_RUNS, { run: courseRunId }));
+      const runs = intArray(locked.runs);
+      if (runs.length > 0) await trx.raw(SPEND_OTHER_RUNS, { runs });
       return toCounts(row, await standingsFrom(trx, courseRunId, row, userIds));
     });
   } catch (error) {
