@@ -8,19 +8,10 @@ export interface CachedGradeData {
 }
 
 export async function loadCachedGradeData(db: Db, userId: number, courseRunId: number): Promise<CachedGradeData> {
-  // One round trip for the three rows: this runs once per learner in every freeze.
-  const [row] = await preparedRows<{ enrollment: unknown; certificate: unknown; current_grade: unknown }>(
-    db,
-    `SELECT (SELECT data FROM dashboard_cachedenrollment WHERE user_id = ? AND course_run_id = ?) AS enrollment,
-            (SELECT data FROM dashboard_cachedcertificate WHERE user_id = ? AND course_run_id = ?) AS certificate,
-            (SELECT data FROM dashboard_cachedcurrentgrade WHERE user_id = ? AND course_run_id = ?) AS current_grade`,
-    [userId, courseRunId, userId, courseRunId, userId, courseRunId],
-  );
-  const asObject = (value: unknown) => (value ?? null) as Record<string, unknown> | null;
-  return { enrollment: asObject(row.enrollment), certificate: asObject(row.certificate), currentGrade: asObject(row.current_grade) };
+  return (await loadCachedGradeDataMany(db, [userId], courseRunId)).get(userId)!;
 }
 
-/** The three cached rows of many learners on one run, in one statement (the freeze job's write batches). */
+/** The three cached rows of many learners on one run, in one statement (the freeze job's write batches; once per learner otherwise). */
 export async function loadCachedGradeDataMany(
   db: Db,
   userIds: readonly number[],

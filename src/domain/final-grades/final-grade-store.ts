@@ -1,4 +1,3 @@
-import { auditRow, type AuditEntry } from '../audit/audit-log.js';
 import { preparedRows, type Db } from '../db.js';
 import type { DueRowInput } from '../grade-effects/side-effects-due.js';
 
@@ -69,75 +68,6 @@ export async function insertFinalGrade(
   return row ? rowToFinalGrade(row) : null;
 }
 
-// Parameters of an INSERT … SELECT carry no type of their own; these casts give them the columns'.
-const AUDIT_COLUMN_TYPES: Record<string, string> = {
-  course_run_id: 'integer',
-  user_id: 'integer',
-  data_before: 'jsonb',
-  data_after: 'jsonb',
-  detail: 'jsonb',
-  side_effects_due_id: 'bigint',
-};
-
-/**
- * `insertFinalGrade`, its gradeops audit row and its side-effects-due row (issue 12 §3) in one
- * statement (atomic on its own): the freeze path's write costs one round trip instead of BEGIN,
- * insert, audit, outbox, COMMIT. The audit and due rows are written only when the FinalGrade was;
- * `audit.after` gets the new row's id added. It returns named columns, not `*`: a prepared
- * statement fails ("cached plan must not change result type") if a MicroMasters migration adds a
- * column while gradeops runs.
- */
-export async function insertFinalGradeAudited(
-  db: Db,
-  userId: number,
-  courseRunId: number,
-  values: FinalGradeValues,
-  now: Date,
-  audit: AuditEntry,
-  due: DueRowInput,
-): Promise<(FinalGrade & { sideEffectsDueId: number }) | null> {
-  const row = auditRow(audit);
-  const columns = Object.keys(row);
-  const rows = await preparedRows<Record<string, unknown>>(
-    db,
-    `WITH created AS (
-       INSERT INTO grades_finalgrade (user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (user_id, course_run_id) DO NOTHING
-       RETURNING id, user_id, course_run_id, grade, passed, status, course_run_paid_on_edx, created_on, updated_on
-     ), audited AS (
-       INSERT INTO gradeops_audit_log (${columns.join(', ')})
-       SELECT ${columns.map((c) => (c === 'data_after' ? "?::jsonb || jsonb_build_object('id', created.id)" : `?::${AUDIT_COLUMN_TYPES[c] ?? 'text'}`)).join(', ')}
-         FROM created
-     ), due AS (
-       INSERT INTO gradeops_side_effects_due
-              (final_grade_id, user_id, course_run_id, course_key, username, created, source, operator, freeze_run_id, due_on)
-       SELECT created.id, created.user_id, created.course_run_id, ?::text, ?::text, true, ?::text, ?::text, ?::bigint, ?::timestamptz
-         FROM created
-       RETURNING id
-     )
-     SELECT created.*, due.id AS side_effects_due_id FROM created CROSS JOIN due`,
-    [
-      userId,
-      courseRunId,
-      values.grade,
-      values.passed,
-      values.status,
-      values.paidOnEdx,
-      now,
-      now,
-      ...columns.map((c) => row[c] ?? null),
-      due.courseKey,
-      due.username,
-      due.source,
-      due.operator,
-      due.freezeRunId,
-      now,
-    ],
-  );
-  return rows[0] ? { ...rowToFinalGrade(rows[0]), sideEffectsDueId: Number(rows[0].side_effects_due_id) } : null;
-}
-
 /** One learner of `insertFinalGradesAudited`: the values, and what its audit row says beside them. */
 export interface NewFrozenGrade {
   userId: number;
@@ -149,9 +79,12 @@ export interface NewFrozenGrade {
 }
 
 /**
- * `insertFinalGradeAudited` for a batch of learners of one run, in one statement: each FinalGrade
- * with its `freeze-user` audit row and its side-effects-due row, all or nothing. A learner whose
- * (user, run) row exists already is skipped (absent from the result), as in the one-learner form.
+ * FinalGrades of one run with their `freeze-user` audit rows and side-effects-due rows (issue 12
+ * §3), in one statement (atomic on its own, all or nothing): a freeze writes a batch of learners,
+ * or one, in one round trip instead of BEGIN, insert, audit, outbox, COMMIT. A learner whose
+ * (user, run) row exists already is skipped (absent from the result): the unique pair decides.
+ * It returns named columns, not `*`: a prepared statement fails ("cached plan must not change
+ * result type") if a MicroMasters migration adds a column while gradeops runs.
  */
 export async function insertFinalGradesAudited(
   db: Db,

@@ -16,7 +16,6 @@ import { loadCachedGradeData, loadCachedGradeDataMany } from './cached-grade-dat
 import { computeFinalGrade, type ComputedFinalGrade } from './compute-final-grade.js';
 import {
   findFinalGrade,
-  insertFinalGradeAudited,
   insertFinalGradesAudited,
   newFinalGradeForAudit,
   sameValues,
@@ -153,33 +152,33 @@ export async function freezeFetchedUser(
   // The unique (user, run) pair decides: the insert (with its audit row, in the same statement) is
   // skipped when a row exists (ours from before, or a concurrent freeze's), and only then is that
   // row read to compare against.
-  const created = await insertFinalGradeAudited(
-    ctx.db,
-    userId,
-    run.id,
-    values,
-    now,
-    {
-      operator: ctx.operator,
-      action: 'freeze-user',
-      courseKey: run.courseKey,
-      courseRunId: run.id,
-      userId,
-      username: options.username ?? null,
-      before: null,
-      after: newFinalGradeForAudit(userId, run.id, values, now),
-      detail: auditDetail(computed, options),
-    },
-    {
-      courseKey: run.courseKey,
-      username: options.username ?? null,
-      source: options.freezeRunId ? 'freeze' : 'freeze-user',
-      operator: ctx.operator,
-      freezeRunId: options.freezeRunId ?? null,
-    },
-  );
+  const created =
+    (
+      await insertFinalGradesAudited(
+        ctx.db,
+        run.id,
+        [
+          {
+            userId,
+            username: options.username ?? null,
+            values,
+            after: newFinalGradeForAudit(userId, run.id, values, now),
+            detail: auditDetail(computed, options),
+          },
+        ],
+        now,
+        freezeAuditCommon(ctx, run, options.freezeRunId ?? null),
+      )
+    ).get(userId) ?? null;
   return settleWrite(ctx, run, userId, computed, created, options);
 }
+
+/** What every FinalGrade a freeze writes says beside it: operator, run, and the outbox row's source. */
+const freezeAuditCommon = (ctx: DomainContext, run: CourseRun, freezeRunId: number | null) => ({
+  operator: ctx.operator,
+  courseKey: run.courseKey,
+  due: { source: freezeRunId ? ('freeze' as const) : ('freeze-user' as const), freezeRunId },
+});
 
 const frozenValues = (computed: ComputedFinalGrade): FinalGradeValues => ({
   grade: computed.grade,
@@ -308,7 +307,7 @@ export async function freezeFetchedBatch(
         };
       }),
       now,
-      { operator: ctx.operator, courseKey: run.courseKey, due: { source: freezeRunId ? 'freeze' : 'freeze-user', freezeRunId } },
+      freezeAuditCommon(ctx, run, freezeRunId),
     );
   } catch {
     // Nothing of the batch's FinalGrades committed (one statement): each learner goes the one-by-one way.
