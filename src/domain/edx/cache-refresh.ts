@@ -121,57 +121,25 @@ export async function fetchGradeAnswers(
  * reference would have rewritten it first; either way the learner is not frozen on that attempt).
  */
 export async function writeUserGradeCache(db: Db, fetched: FetchedGradeData, now: Date): Promise<GradeCacheRefreshSummary> {
-  const { userId, provider } = fetched;
-  const summary: GradeCacheRefreshSummary = {
-    provider,
-    tokenRefreshed: fetched.tokenRefreshed,
-    courseKeys: fetched.courseKeys,
-    certificates: 0,
-    currentGrades: 0,
-    removedCertificates: 0,
-    removedCurrentGrades: 0,
-  };
-  if (fetched.certificates) {
-    const written = await replaceCachedRows(
-      db,
-      'dashboard_cachedcertificate',
-      'certificate',
-      userId,
-      provider,
-      fetched.certificates,
-      now,
-      fetched.onlyRunId,
-    );
-    summary.certificates = written.stored;
-    summary.removedCertificates = written.removed;
-  }
-  const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  const written = await replaceCachedRows(
-    db,
-    'dashboard_cachedcurrentgrade',
-    column,
-    userId,
-    provider,
-    fetched.currentGrades,
-    now,
-    fetched.onlyRunId,
-  );
-  summary.currentGrades = written.stored;
-  summary.removedCurrentGrades = written.removed;
-  return summary;
+  const written = await writeGradeCacheMany(db, [fetched], now);
+  return { provider: fetched.provider, tokenRefreshed: fetched.tokenRefreshed, courseKeys: fetched.courseKeys, ...written };
 }
 
+/** Rows stored and removed by a grade-cache write, summed over its learners. */
+type GradeCacheWritten = Pick<GradeCacheRefreshSummary, 'certificates' | 'currentGrades' | 'removedCertificates' | 'removedCurrentGrades'>;
+
 /**
- * `writeUserGradeCache` for a batch of learners fetched for one run and backend, in two statements
- * (certificates, current grades) whatever the batch size: the freeze job's write batches.
+ * `writeUserGradeCache` for learners fetched for one run and backend, in two statements
+ * (certificates, current grades) whatever their number: the freeze job's write batches.
  */
-export async function writeGradeCacheMany(db: Db, fetched: readonly FetchedGradeData[], now: Date): Promise<void> {
-  if (fetched.length === 0) return;
+export async function writeGradeCacheMany(db: Db, fetched: readonly FetchedGradeData[], now: Date): Promise<GradeCacheWritten> {
+  const written = { certificates: 0, currentGrades: 0, removedCertificates: 0, removedCurrentGrades: 0 };
+  if (fetched.length === 0) return written;
   const { provider, onlyRunId } = fetched[0];
   if (fetched.some((f) => f.provider !== provider || f.onlyRunId !== onlyRunId))
     throw new Error('writeGradeCacheMany: one backend and one refresh scope per batch');
   const withCertificates = fetched.filter((f) => f.certificates !== null);
-  await replaceCachedRowsMany(
+  const certificates = await replaceCachedRowsMany(
     db,
     'dashboard_cachedcertificate',
     'certificate',
@@ -181,7 +149,7 @@ export async function writeGradeCacheMany(db: Db, fetched: readonly FetchedGrade
     onlyRunId,
   );
   const column = provider === 'edxorg' ? 'current_grade' : 'current_grade_mitxonline';
-  await replaceCachedRowsMany(
+  const grades = await replaceCachedRowsMany(
     db,
     'dashboard_cachedcurrentgrade',
     column,
@@ -190,6 +158,12 @@ export async function writeGradeCacheMany(db: Db, fetched: readonly FetchedGrade
     now,
     onlyRunId,
   );
+  return {
+    certificates: certificates.stored,
+    removedCertificates: certificates.removed,
+    currentGrades: grades.stored,
+    removedCurrentGrades: grades.removed,
+  };
 }
 
 /** `update_all_cached_grade_data(user, provider)`: fetch, then write (spec 2.3 steps 1–5). */
