@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
+import { openRedisStandIn } from './redis-stand-in.js';
 
 // The embedded Redis stand-in lives in this process only, but the failed list is the truth of who
 // is failed (spec 5b, issue 6 §1), so its keys are kept in the data directory between runs: loaded
@@ -67,12 +67,10 @@ export async function saveStandIn(redis: Redis, file: string): Promise<void> {
  * Saved on close only if it was made: an untouched stand-in has nothing new to keep.
  */
 export function lazyStandIn(file: string): { redis: Redis; close(): Promise<void> } {
-  // Required, not imported: ioredis-mock (and the ioredis it extends) load only here.
-  const open = () => new (createRequire(import.meta.url)('ioredis-mock') as new () => Redis)();
   let real: Redis | null = null;
   const made = (): Redis => {
     if (!real) {
-      real = open();
+      real = openRedisStandIn();
       for (const sent of issueLoad(real, file)) sent.catch(() => {});
     }
     return real;

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { OpsError } from '../domain/errors.js';
 import { redactUrl } from '../domain/secrets.js';
@@ -31,10 +30,4 @@ export async function openRedis(url: string): Promise<Redis> {
   }
 }
 
-/** The embedded stand-in: ioredis' interface, held in this process. */
-export function openRedisStandIn(): Redis {
-  // Loaded here, not imported: the stand-in (with its Lua interpreter) costs 0.4 s to load, which a
-  // start-up on a real Redis does not need.
-  const RedisMock = createRequire(import.meta.url)('ioredis-mock') as new () => Redis;
-  return new RedisMock();
-}
+export { openRedisStandIn } from './redis-stand-in.js';
