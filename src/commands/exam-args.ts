@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from 'commander';
-import { readExamGradeFile } from '../domain/exams/exam-grade-file.js';
 import { isExamFileError } from '../domain/exams/exam-file-error.js';
 import { parseIsoInstant } from '../domain/exams/iso-instant.js';
 import type { Output } from './output.js';
@@ -19,9 +18,6 @@ export function parseInstant(value: string): Date {
   if (!at) throw new InvalidArgumentError('expected an ISO-8601 date-time such as 2026-12-01T16:00:00Z (or a date, meaning 00:00 UTC).');
   return at;
 }
-
-/** The CSV's text, or a usage error naming the path. */
-export const readExamFile = readExamGradeFile;
 
 const SHOWN_BAD_ROWS = 100;
 

@@ -3,7 +3,8 @@ import { importExamGrades, type ExamGradeImportResult } from '../domain/exams/ex
 import { projectExamGradeFile, type ExamProjection } from '../domain/exams/exam-projection.js';
 import { releaseExamRun, type ReleaseResult } from '../domain/exams/exam-run-release.js';
 import { contextOf } from './domain-context.js';
-import { listingBadRows, parseId, parseInstant, readExamFile } from './exam-args.js';
+import { readExamGradeFile } from '../domain/exams/exam-grade-file.js';
+import { listingBadRows, parseId, parseInstant } from './exam-args.js';
 import type { Output } from './output.js';
 import { runCommand } from './run-command.js';
 import { renderTable } from './table.js';
@@ -22,7 +23,7 @@ export function registerExams(program: Command): void {
     .option('--json', 'print JSON for scripts')
     .action(async (file: string, options: { json?: boolean }) => {
       // A missing file is refused before any database is opened.
-      const { text, name } = await readExamFile(file);
+      const { text, name } = await readExamGradeFile(file);
       await runCommand(options, async (services, out) => {
         const p = await listingBadRows(out, () => projectExamGradeFile(contextOf(services), text, name));
         if (out.json) return out.result({ before: p.before, after: p.after, changed: p.changed });
@@ -36,7 +37,7 @@ export function registerExams(program: Command): void {
     .argument('<csv>', 'the exam-grade import file or the adjustment (curve) file')
     .option('--json', 'print JSON for scripts')
     .action(async (file: string, options: { json?: boolean }) => {
-      const { text, name } = await readExamFile(file);
+      const { text, name } = await readExamGradeFile(file);
       await runCommand(options, async (services, out) => {
         const r = await listingBadRows(out, () => importExamGrades(contextOf(services), text, name));
         if (out.json) return out.result(r);
